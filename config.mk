@@ -1,0 +1,27 @@
+# macscan version
+VERSION = 0.1.0
+
+# paths
+PREFIX = /usr/local
+MANPREFIX = $(PREFIX)/share/man
+SHAREDIR = $(PREFIX)/share/macscan
+SYSCONFDIR = /etc
+STATEDIR = /var/lib/macscan
+UNITDIR = $(PREFIX)/lib/systemd/system
+
+# build directory (objects, binaries, test programs)
+O = build
+
+# toolchain
+CC = cc
+PKG_CONFIG = pkg-config
+PKGS = libssh jansson libcurl
+
+# flags
+CPPFLAGS = -D_GNU_SOURCE -DVERSION=\"$(VERSION)\" \
+	-DSHAREDIR=\"$(SHAREDIR)\" -DSYSCONFDIR=\"$(SYSCONFDIR)\" \
+	-DSTATEDIR=\"$(STATEDIR)\"
+CFLAGS = -std=c11 -Wall -Wextra -Wpedantic -O2 -g
+LDFLAGS =
+# WERROR=1 turns warnings into errors (CI sets it).
+# SANITIZE=address,undefined builds everything with those sanitizers.

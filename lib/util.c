@@ -1,0 +1,311 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+int
+ms_err_set(struct ms_err *e, const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+	size_t n;
+
+	if (e == NULL)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	n = strlen(fmt);
+	if (n > 0 && fmt[n - 1] == ':') {
+		size_t len = strlen(e->msg);
+
+		snprintf(e->msg + len, sizeof(e->msg) - len, " %s",
+		    strerror(saved));
+	}
+	errno = saved;
+	return -1;
+}
+
+int
+ms_strtonum(const char *s, long long min, long long max, long long *out,
+    const char **errstr)
+{
+	const char *p = s;
+	unsigned long long v = 0;
+	int neg = 0, digits = 0;
+
+	if (s == NULL || *s == '\0')
+		goto invalid;
+	if (*p == '-' || *p == '+') {
+		neg = *p == '-';
+		p++;
+	}
+	for (; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			goto invalid;
+		if (v > (ULLONG_MAX - 9) / 10) {
+			/* Keep scanning so "123x" is still invalid. */
+			v = ULLONG_MAX;
+			digits++;
+			continue;
+		}
+		v = v * 10 + (unsigned)(*p - '0');
+		digits++;
+	}
+	if (digits == 0)
+		goto invalid;
+	if (neg) {
+		if (v > (unsigned long long)LLONG_MAX + 1 ||
+		    (v > 0 && -(long long)(v - 1) - 1 < min)) {
+			if (errstr)
+				*errstr = "too small";
+			return -1;
+		}
+		*out = v == 0 ? 0 : -(long long)(v - 1) - 1;
+		if (*out > max) {
+			if (errstr)
+				*errstr = "too large";
+			return -1;
+		}
+	} else {
+		if (v > (unsigned long long)LLONG_MAX ||
+		    (long long)v > max) {
+			if (errstr)
+				*errstr = "too large";
+			return -1;
+		}
+		if ((long long)v < min) {
+			if (errstr)
+				*errstr = "too small";
+			return -1;
+		}
+		*out = (long long)v;
+	}
+	if (errstr)
+		*errstr = NULL;
+	return 0;
+invalid:
+	if (errstr)
+		*errstr = "invalid";
+	return -1;
+}
+
+static int
+buf_grow(struct ms_buf *b, size_t need)
+{
+	size_t cap;
+	char *p;
+
+	if (need > SIZE_MAX - b->len - 1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (b->len + need + 1 <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 64;
+	while (cap < b->len + need + 1) {
+		if (cap > SIZE_MAX / 2) {
+			cap = b->len + need + 1;
+			break;
+		}
+		cap *= 2;
+	}
+	if ((p = realloc(b->data, cap)) == NULL)
+		return -1;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+int
+ms_buf_append(struct ms_buf *b, const void *p, size_t n)
+{
+	if (buf_grow(b, n) == -1)
+		return -1;
+	if (n > 0)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int
+ms_buf_puts(struct ms_buf *b, const char *s)
+{
+	return ms_buf_append(b, s, strlen(s));
+}
+
+int
+ms_buf_vprintf(struct ms_buf *b, const char *fmt, va_list ap)
+{
+	va_list aq;
+	int n;
+
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n < 0)
+		return -1;
+	if (buf_grow(b, (size_t)n) == -1)
+		return -1;
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+int
+ms_buf_printf(struct ms_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = ms_buf_vprintf(b, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+void
+ms_buf_reset(struct ms_buf *b)
+{
+	b->len = 0;
+	if (b->data != NULL)
+		b->data[0] = '\0';
+}
+
+void
+ms_buf_free(struct ms_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+char *
+ms_buf_steal(struct ms_buf *b, size_t *len)
+{
+	char *p = b->data;
+
+	if (p == NULL && (p = calloc(1, 1)) == NULL)
+		return NULL;
+	if (len != NULL)
+		*len = b->len;
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+char *
+ms_read_file(const char *path, size_t max, size_t *len, struct ms_err *e)
+{
+	struct ms_buf b = { 0 };
+	char chunk[8192];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		ms_err_set(e, "%s:", path);
+		return NULL;
+	}
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			ms_err_set(e, "%s:", path);
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		if (b.len + (size_t)n > max) {
+			ms_err_set(e, "%s: file is larger than %zu bytes",
+			    path, max);
+			goto fail;
+		}
+		if (ms_buf_append(&b, chunk, (size_t)n) == -1) {
+			ms_err_set(e, "%s:", path);
+			goto fail;
+		}
+	}
+	close(fd);
+	return ms_buf_steal(&b, len);
+fail:
+	close(fd);
+	ms_buf_free(&b);
+	return NULL;
+}
+
+char *
+ms_strdup(const char *s)
+{
+	return s == NULL ? NULL : strdup(s);
+}
+
+void
+ms_explicit_bzero(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+
+	while (n-- > 0)
+		*v++ = 0;
+}
+
+int64_t
+ms_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int
+ms_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = p[i];
+		size_t k;
+		unsigned long cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			k = 1;
+			cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			k = 2;
+			cp = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			k = 3;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		if (n - i < k + 1)
+			return 0;
+		for (size_t j = 1; j <= k; j++) {
+			if ((p[i + j] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i + j] & 0x3f);
+		}
+		/* Overlong forms, surrogates and values past U+10FFFF. */
+		if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) ||
+		    (k == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += k + 1;
+	}
+	return 1;
+}

@@ -1,0 +1,78 @@
+/*
+ * util.h - small helpers every module uses: the error type, a bounded
+ * number parser, a growable byte buffer and bounded file reading.
+ *
+ * Library functions never print and never exit: they return -1 or NULL
+ * and describe the failure in a struct ms_err that the caller shows.
+ */
+#ifndef MACSCAN_UTIL_H
+#define MACSCAN_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define MS_ERRLEN 512
+
+/* One human-readable line; truncated, never overflowed. */
+struct ms_err {
+	char msg[MS_ERRLEN];
+};
+
+#if defined(__GNUC__)
+#define MS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define MS_PRINTF(a, b)
+#endif
+
+/* Set e (if not NULL) from a printf format; a format ending in ':' appends
+ * strerror(errno). Always returns -1, so "return ms_err_set(...)" works. */
+int ms_err_set(struct ms_err *e, const char *fmt, ...) MS_PRINTF(2, 3);
+
+/*
+ * Parse a decimal integer in [min, max] from the whole of s (no sign for
+ * unsigned ranges, no trailing characters, no leading space). Returns 0 and
+ * sets *out, or -1 with *errstr set to "invalid", "too small" or
+ * "too large" (static strings), as OpenBSD's strtonum does.
+ */
+int ms_strtonum(const char *s, long long min, long long max, long long *out,
+    const char **errstr);
+
+/* A growable byte buffer, always NUL-terminated when data != NULL. The
+ * owner frees data with ms_buf_free. */
+struct ms_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+int ms_buf_append(struct ms_buf *b, const void *p, size_t n);
+int ms_buf_puts(struct ms_buf *b, const char *s);
+int ms_buf_printf(struct ms_buf *b, const char *fmt, ...) MS_PRINTF(2, 3);
+int ms_buf_vprintf(struct ms_buf *b, const char *fmt, va_list ap);
+void ms_buf_reset(struct ms_buf *b);
+void ms_buf_free(struct ms_buf *b);
+/* Hand the data over to the caller (who frees it); b is emptied. */
+char *ms_buf_steal(struct ms_buf *b, size_t *len);
+
+/*
+ * Read a whole file of at most max bytes into a new NUL-terminated buffer
+ * the caller frees. Returns NULL on error or when the file is larger.
+ */
+char *ms_read_file(const char *path, size_t max, size_t *len,
+    struct ms_err *e);
+
+/* strdup that returns NULL on NULL. */
+char *ms_strdup(const char *s);
+
+/* Wipe a secret from memory in a way the compiler keeps. */
+void ms_explicit_bzero(void *p, size_t n);
+
+/* Nanoseconds from CLOCK_MONOTONIC. */
+int64_t ms_now_ns(void);
+
+/* 1 if s is valid UTF-8 of length n, else 0. */
+int ms_utf8_valid(const char *s, size_t n);
+
+#endif
