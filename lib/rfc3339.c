@@ -7,13 +7,16 @@ char *
 rfc3339_format(time_t t, char buf[RFC3339_LEN])
 {
 	struct tm tm;
+	char tmp[64];
 
 	if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 < 0 ||
 	    tm.tm_year + 1900 > 9999)
 		return NULL;
-	snprintf(buf, RFC3339_LEN, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02dZ",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec);
+	memcpy(buf, tmp, RFC3339_LEN - 1);
+	buf[RFC3339_LEN - 1] = '\0';
 	return buf;
 }
 

@@ -156,6 +156,12 @@ stream_next(struct stream *s, struct stream_item *item, struct ms_err *e)
 		;
 	if (!stream_host_valid(line, n)) {
 		char *shown = record_utf8_clean(line, n > 64 ? 64 : n);
+		char *p;
+
+		/* The line may hold terminal escapes: show them inert. */
+		for (p = shown; p != NULL && *p != '\0'; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
 
 		ms_err_set(e, "%s:%lu: not a host name or address: '%s%s'",
 		    s->name, s->lineno, shown != NULL ? shown : "?",
