@@ -128,6 +128,8 @@ install: all
 		for u in packaging/systemd/*.service packaging/systemd/*.timer; do \
 		[ -f "$$u" ] && sed 's|@PREFIX@|$(PREFIX)|g' "$$u" > \
 		$(DESTDIR)$(UNITDIR)/$${u##*/}; done; fi; true
+	mkdir -p $(DESTDIR)$(SYSUSERSDIR)
+	cp -f packaging/systemd/macscan.sysusers $(DESTDIR)$(SYSUSERSDIR)/macscan.conf
 	mkdir -p $(DESTDIR)$(SYSCONFDIR)/macscan
 	if [ -f share/macscan.conf.example ] && \
 		[ ! -f $(DESTDIR)$(SYSCONFDIR)/macscan/macscan.conf ]; then \
@@ -142,6 +144,7 @@ uninstall:
 	for m in $(MAN7); do rm -f $(DESTDIR)$(MANPREFIX)/man7/$${m##*/}; done
 	for u in packaging/systemd/*.service packaging/systemd/*.timer; do \
 		rm -f $(DESTDIR)$(UNITDIR)/$${u##*/}; done
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/macscan.conf
 
 clean:
 	rm -rf $(O) $(O)-fuzz $(O)-san

@@ -8,6 +8,7 @@ SHAREDIR = $(PREFIX)/share/macscan
 SYSCONFDIR = /etc
 STATEDIR = /var/lib/macscan
 UNITDIR = $(PREFIX)/lib/systemd/system
+SYSUSERSDIR = $(PREFIX)/lib/sysusers.d
 
 # build directory (objects, binaries, test programs)
 O = build
