@@ -43,9 +43,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 PATH=$here:$PATH
 export PATH
 
-for p in macconf macping macprobe macstore macalert macnotify; do
-	command -v "$p" >/dev/null 2>&1 || { err "$p: not found on PATH"; exit 3; }
-done
+need() {
+	for p in "$@"; do
+		command -v "$p" >/dev/null 2>&1 ||
+		    { err "$p: not found on PATH"; exit 3; }
+	done
+}
+need macconf
 
 # The configuration is parsed by macconf, never sourced: a dotenv value
 # may hold spaces, quotes or '$' that a shell would run.
@@ -90,9 +94,11 @@ scan() {
 	fi
 	[ -d "$dir" ] || mkdir -p "$dir" || { err "cannot create $dir"; exit 3; }
 	lock
+	trap unlock EXIT
+	trap 'exit 130' INT TERM
+	need macping macprobe macstore macalert
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/macscan.XXXXXX") || exit 3
 	trap 'rm -rf "$tmp"; unlock' EXIT
-	trap 'exit 130' INT TERM
 	t0=$(now)
 	# Each stage leaves its exit status in a file, as POSIX sh has no
 	# PIPESTATUS; tee keeps counts without stopping the stream.
@@ -140,13 +146,15 @@ notify() {
 		echo "macstore -d $dir latest | macnotify"
 		return 0
 	fi
+	need macstore macnotify
+	# shellcheck disable=SC2086
 	macstore -d "$dir" latest | macnotify $vflag
 }
 
 # schedule [-w]: the systemd OnCalendar of the Clean Desk timer, from
 # CLEANUP_SCHEDULE_DAY and CLEANUP_SCHEDULE_TIME; -w writes the drop-in.
 schedule() {
-	day=$(conf CLEANUP_SCHEDULE_DAY friday | tr 'A-Z' 'a-z')
+	day=$(conf CLEANUP_SCHEDULE_DAY friday | tr '[:upper:]' '[:lower:]')
 	time=$(conf CLEANUP_SCHEDULE_TIME 16:00)
 	case $day in
 	mon|monday) d=Mon ;; tue|tuesday) d=Tue ;; wed|wednesday) d=Wed ;;
