@@ -15,7 +15,7 @@ brew_build="pkg-config libssh jansson curl check"
 
 deb_extra() {
 	# tests/<area>/DEPS: one Debian package a line, # comments.
-	for f in tests/*/DEPS; do
+	for f in tests/*/DEPS tests/*/DEPS.*; do
 		[ -f "$f" ] || continue
 		sed 's/#.*//' "$f"
 	done | tr -s ' \t\n' '   '
