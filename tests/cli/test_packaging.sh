@@ -46,7 +46,7 @@ if command -v systemd-analyze >/dev/null; then
 		    "$root/usr/lib/systemd/system/$u" > "$T/units/$u"
 	done
 	(cd "$T/units" && SYSTEMD_LOG_LEVEL=warning systemd-analyze verify \
-	    --man=no $units) > "$T/verify.log" 2>&1
+	    --man=no $units) > "$T/verify.log" 2>&1 || true
 	if [ -s "$T/verify.log" ]; then
 		fail "systemd-analyze verify"; sed 's/^/     | /' "$T/verify.log"
 	else
