@@ -25,6 +25,16 @@ void ms_warn(const char *fmt, ...) MS_PRINTF(1, 2);
 void ms_info(const char *fmt, ...) MS_PRINTF(1, 2);
 void ms_debug(const char *fmt, ...) MS_PRINTF(1, 2);
 
+/*
+ * A progress line on stderr, for interactive runs (the caller checks
+ * isatty and rate-limits): each call redraws it in place; any message
+ * above clears it first, so messages and progress never mix. Callers in
+ * threads serialise these calls themselves.
+ */
+void log_progress(const char *fmt, ...) MS_PRINTF(1, 2);
+/* Leave the last progress line on the screen and end it. */
+void log_progress_end(void);
+
 /* Flush and close stdout, dying with status 2 if a write failed (a full
  * disk at the end of a pipeline must not go unnoticed). */
 void close_stdout(void);

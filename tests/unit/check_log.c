@@ -68,6 +68,31 @@ START_TEST(prefix_and_levels)
 }
 END_TEST
 
+static void
+progress(void)
+{
+	log_progress("%d/%d done", 1, 3);
+	log_progress("%d/%d done", 2, 3);
+	ms_error("host x failed");
+	log_progress("%d/%d done", 3, 3);
+	log_progress_end();
+	log_progress_end();
+}
+
+START_TEST(progress_line)
+{
+	char *s;
+
+	log_init("macprobe");
+	s = capture(progress);
+	ck_assert_str_eq(s, "\rmacprobe: 1/3 done\033[K"
+	    "\rmacprobe: 2/3 done\033[K"
+	    "\r\033[Kmacprobe: host x failed\n"
+	    "\rmacprobe: 3/3 done\033[K\n");
+	free(s);
+}
+END_TEST
+
 START_TEST(die_exits_with_status)
 {
 	log_init("macstore");
@@ -82,6 +107,7 @@ suite(void)
 	TCase *tc = tcase_create("log");
 
 	tcase_add_test(tc, prefix_and_levels);
+	tcase_add_test(tc, progress_line);
 	tcase_add_exit_test(tc, die_exits_with_status, 3);
 	suite_add_tcase(s, tc);
 	return s;
