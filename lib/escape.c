@@ -1,0 +1,276 @@
+/*
+ * escape.c - HTML, JSON-string and Prometheus label escaping.
+ *
+ * Each escaper walks the input once, copying runs of bytes that need no
+ * change in one append, so escaping a large page costs about a copy.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "escape.h"
+
+#define REPLACEMENT "\xef\xbf\xbd"	/* U+FFFD */
+
+/*
+ * The length of the valid UTF-8 sequence of a non-ASCII lead byte at s
+ * (n bytes left), or 0 if it is not valid: truncated, overlong, a
+ * surrogate or past U+10FFFF.
+ */
+static size_t
+utf8_seq(const unsigned char *s, size_t n, unsigned long *cpp)
+{
+	unsigned c = s[0];
+	unsigned long cp;
+	size_t k, j;
+
+	if ((c & 0xe0) == 0xc0) {
+		k = 1;
+		cp = c & 0x1f;
+	} else if ((c & 0xf0) == 0xe0) {
+		k = 2;
+		cp = c & 0x0f;
+	} else if ((c & 0xf8) == 0xf0) {
+		k = 3;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < k + 1)
+		return 0;
+	for (j = 1; j <= k; j++) {
+		if ((s[j] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[j] & 0x3f);
+	}
+	if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) ||
+	    (k == 3 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	if (cpp != NULL)
+		*cpp = cp;
+	return k + 1;
+}
+
+/*
+ * The common walk: for each ASCII byte, sub() gives its replacement or
+ * NULL to keep it; valid non-ASCII sequences are kept unless mb() gives
+ * a replacement for the code point; invalid bytes become U+FFFD.
+ */
+typedef const char *(*sub_fn)(unsigned char c, char tmp[8]);
+typedef const char *(*mb_fn)(unsigned long cp, char tmp[8]);
+
+static int
+walk(struct ms_buf *b, const char *str, size_t n, sub_fn sub, mb_fn mb)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, run = 0, k;
+	unsigned long cp;
+	const char *r;
+	char tmp[8];
+
+	if (str == NULL)
+		n = 0;
+	/* Make sure the buffer exists even for an empty string. */
+	if (ms_buf_append(b, "", 0) == -1)
+		return -1;
+	while (i < n) {
+		if (s[i] < 0x80) {
+			r = sub(s[i], tmp);
+			k = 1;
+		} else if ((k = utf8_seq(s + i, n - i, &cp)) == 0) {
+			r = REPLACEMENT;
+			k = 1;
+		} else {
+			r = mb != NULL ? mb(cp, tmp) : NULL;
+		}
+		if (r == NULL) {
+			i += k;
+			continue;
+		}
+		if (ms_buf_append(b, s + run, i - run) == -1 ||
+		    ms_buf_puts(b, r) == -1)
+			return -1;
+		i += k;
+		run = i;
+	}
+	return ms_buf_append(b, s + run, i - run);
+}
+
+static const char *
+html_sub(unsigned char c, char tmp[8])
+{
+	(void)tmp;
+	switch (c) {
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	case '"':
+		return "&quot;";
+	case '\'':
+		return "&#39;";
+	case '\t':
+	case '\n':
+	case '\r':
+		return NULL;
+	default:
+		if (c < 0x20 || c == 0x7f)
+			return REPLACEMENT;
+		return NULL;
+	}
+}
+
+static const char *
+html_mb(unsigned long cp, char tmp[8])
+{
+	(void)tmp;
+	/* The C1 controls are as forbidden in HTML as the C0 ones. */
+	if (cp >= 0x80 && cp <= 0x9f)
+		return REPLACEMENT;
+	return NULL;
+}
+
+int
+esc_html(struct ms_buf *b, const char *s, size_t n)
+{
+	return walk(b, s, n, html_sub, html_mb);
+}
+
+int
+esc_html_str(struct ms_buf *b, const char *s)
+{
+	return walk(b, s, s != NULL ? strlen(s) : 0, html_sub, html_mb);
+}
+
+char *
+esc_html_dup(const char *s)
+{
+	struct ms_buf b = { 0 };
+
+	if (s == NULL)
+		return NULL;
+	if (esc_html_str(&b, s) == -1) {
+		ms_buf_free(&b);
+		return NULL;
+	}
+	return ms_buf_steal(&b, NULL);
+}
+
+static const char *
+json_sub(unsigned char c, char tmp[8])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	switch (c) {
+	case '"':
+		return "\\\"";
+	case '\\':
+		return "\\\\";
+	case '\b':
+		return "\\b";
+	case '\f':
+		return "\\f";
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
+	case '\t':
+		return "\\t";
+	default:
+		if (c >= 0x20 && c != 0x7f)
+			return NULL;
+		memcpy(tmp, "\\u00", 4);
+		tmp[4] = hex[c >> 4];
+		tmp[5] = hex[c & 15];
+		tmp[6] = '\0';
+		return tmp;
+	}
+}
+
+static const char *
+json_html_sub(unsigned char c, char tmp[8])
+{
+	switch (c) {
+	case '<':
+		return "\\u003c";
+	case '>':
+		return "\\u003e";
+	case '&':
+		return "\\u0026";
+	case '\'':
+		return "\\u0027";
+	default:
+		return json_sub(c, tmp);
+	}
+}
+
+static const char *
+json_html_mb(unsigned long cp, char tmp[8])
+{
+	(void)tmp;
+	/* Line separators end a JavaScript string literal in old engines. */
+	if (cp == 0x2028)
+		return "\\u2028";
+	if (cp == 0x2029)
+		return "\\u2029";
+	return NULL;
+}
+
+int
+esc_json(struct ms_buf *b, const char *s, size_t n, int flags)
+{
+	int html = (flags & ESC_JSON_HTMLSAFE) != 0;
+
+	if ((flags & ESC_JSON_QUOTES) && ms_buf_append(b, "\"", 1) == -1)
+		return -1;
+	if (walk(b, s, n, html ? json_html_sub : json_sub,
+	    html ? json_html_mb : NULL) == -1)
+		return -1;
+	if ((flags & ESC_JSON_QUOTES) && ms_buf_append(b, "\"", 1) == -1)
+		return -1;
+	return 0;
+}
+
+static const char *
+prom_label_sub(unsigned char c, char tmp[8])
+{
+	(void)tmp;
+	switch (c) {
+	case '\\':
+		return "\\\\";
+	case '"':
+		return "\\\"";
+	case '\n':
+		return "\\n";
+	default:
+		return NULL;
+	}
+}
+
+static const char *
+prom_help_sub(unsigned char c, char tmp[8])
+{
+	(void)tmp;
+	switch (c) {
+	case '\\':
+		return "\\\\";
+	case '\n':
+		return "\\n";
+	default:
+		return NULL;
+	}
+}
+
+int
+esc_prom_label(struct ms_buf *b, const char *s, size_t n)
+{
+	return walk(b, s, n, prom_label_sub, NULL);
+}
+
+int
+esc_prom_help(struct ms_buf *b, const char *s, size_t n)
+{
+	return walk(b, s, n, prom_help_sub, NULL);
+}

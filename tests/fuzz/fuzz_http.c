@@ -1,0 +1,81 @@
+/*
+ * fuzz_http.c - the HTTP request parser on any bytes, fed in pieces as a
+ * socket would, and the helpers around it.
+ *
+ * Build: clang -fsanitize=fuzzer,address,undefined -Ilib
+ *     tests/fuzz/fuzz_http.c lib/http.c lib/util.c
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+
+static void
+check_req(const struct http_req *r, int rc, size_t len)
+{
+	if ((size_t)rc > len || rc > HTTP_MAX_HEAD)
+		abort();
+	if (r->method == NULL || r->target == NULL)
+		abort();
+	if (strlen(r->path) != r->path_len || r->path_len > HTTP_MAX_HEAD)
+		abort();
+	if (r->meth != HTTP_GET && r->meth != HTTP_HEAD &&
+	    r->meth != HTTP_OTHER)
+		abort();
+	if (r->minor != 0 && r->minor != 1)
+		abort();
+	if (r->nheaders > HTTP_MAX_HEADERS)
+		abort();
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (strlen(r->headers[i].name) == 0)
+			abort();
+	if (r->path[0] != '/' && strcmp(r->path, "*") != 0)
+		abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char buf[HTTP_MAX_HEAD + 1];
+	static struct http_req req;
+	struct http_parser p = HTTP_PARSER_INIT;
+	struct ms_err e;
+	size_t n = size > HTTP_MAX_HEAD ? HTTP_MAX_HEAD : size, have, step;
+	int rc = 0;
+	char *s;
+	unsigned char out[256];
+
+	/* Feed in pieces whose size the first byte chooses. */
+	step = size > 0 ? (size_t)data[0] % 97 + 1 : 1;
+	for (have = 0; have < n;) {
+		size_t k = n - have < step ? n - have : step;
+
+		memcpy(buf + have, data + have, k);
+		have += k;
+		rc = http_parse(buf, have, &p, &req, &e);
+		if (rc != 0)
+			break;
+	}
+	if (rc > 0)
+		check_req(&req, rc, have);
+	else if (rc < 0 && rc != -400 && rc != -413 && rc != -414 &&
+	    rc != -431 && rc != -501 && rc != -505)
+		abort();
+	else if (rc == 0 && n >= HTTP_MAX_HEAD)
+		abort();	/* a full buffer must be decided */
+
+	/* The helpers on the same bytes as a string. */
+	if ((s = malloc(size + 1)) == NULL)
+		return 0;
+	memcpy(s, data, size);
+	s[size] = '\0';
+	(void)http_etag_match(s, "\"m-1\"");
+	(void)http_list_has(s, "close");
+	(void)http_base64_decode(s, strlen(s), out, sizeof(out));
+	n = size;
+	if (http_pct_decode(s, &n) == 0 && n > size)
+		abort();
+	free(s);
+	return 0;
+}
