@@ -44,6 +44,7 @@ static const struct {
 	{ "MACHTTP_USER", "", 0 },
 	{ "MACHTTP_PASSWORD", "", 1 },
 	{ "MACHTTP_TOKEN", "", 1 },
+	{ "MACHTTP_INSTALLERS", SHAREDIR "/installers", 0 },
 };
 
 static void
