@@ -125,7 +125,7 @@ record_parse(const char *text, size_t len, struct ms_err *e)
 char *
 record_dump(const json_t *rec)
 {
-	return json_dumps(rec, JSON_COMPACT);
+	return json_dumps(rec, JSON_COMPACT | JSON_REAL_PRECISION(15));
 }
 
 const char *
