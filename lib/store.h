@@ -6,15 +6,47 @@
  *
  * Layout of DIR (default /var/lib/macscan, MACSCAN_DIR, -d):
  *   snapshots/machines-YYYYMMDDTHHMMSSZ.json  one scan each (JSON array)
+ *   snapshots/machines-YYYYMMDDTHHMMSSZ-N.json  a later scan of the same
+ *                                            second (N = 1, 2, ...)
  *   history.ndjson                           one small entry per machine
  *                                            per scan, compacted with age
  *   known_hosts                              SSH host keys (macprobe)
  *   STATE.json                               state files (e.g. alerts)
  *   lock                                     writers' flock
+ *   .tmp-*                                   a writer's file in progress
+ *                                            (also in snapshots/)
+ *
+ * A snapshot is a JSON array written one record a line:
+ *   [
+ *   {"id":"C02XK1ZHJGH5",...,"first_seen":"2026-11-20T08:00:00Z"},
+ *   {"id":"3c:22:fb:00:00:0b",...,"first_seen":"2026-11-24T16:10:00Z"}
+ *   ]
+ * Each record is the scanned record with "id" put first and "first_seen"
+ * last (carried over from the merged view, or from the history for a
+ * machine back after the retention window, so it outlives retention);
+ * "last_seen" and "online" are never stored, the merge computes them.
+ * Readers accept any JSON array of records (a file edited by hand), and
+ * skip a file that does not parse, with a warning naming it.
+ *
+ * history.ndjson starts with a header line,
+ *   {"macscan_history":1,"compacted_bytes":N}
+ * then one line per machine per scan:
+ *   {"t":"2026-11-24T16:10:00Z","id":"C02XK1ZHJGH5",
+ *    "disk_free_bytes":...,"disk_total_bytes":...,"battery_percent":...,
+ *    "battery_health_percent":...,"online":true}
+ * with only the fields that were known. A machine of the merged view
+ * missing from a scan gets {"t":...,"id":...,"online":false}. Compaction
+ * keeps every entry of the last 2 days, then the last entry of each
+ * machine per hour up to 30 days, then per day (UTC) up to 2 years, and
+ * drops older ones; it runs when the file grew by a quarter (and past
+ * 1 MiB) since the last one.
  *
  * Writers take the lock; readers never lock, and every file is replaced by
  * rename(2) after fsync, so a reader never sees half a file and a crash
- * (kill -9 at any instant) leaves the store readable and consistent.
+ * (kill -9 at any instant) leaves the store readable and consistent: a
+ * leftover .tmp-* file is ignored by readers and removed by the next
+ * writer, a history line cut short is ignored by readers and trimmed by
+ * the next writer.
  *
  * Ownership: functions returning json_t * give a new reference (release
  * with json_decref); returned char * are the caller's to free.
@@ -29,6 +61,10 @@
 #include "util.h"
 
 #define STORE_KEEP_DEFAULT 5
+#define STORE_LOCK_TIMEOUT 60		/* seconds macstore waits */
+#define STORE_SNAP_MAX (256u << 20)	/* bytes in one snapshot */
+#define STORE_STATE_MAX (64u << 20)	/* bytes in one state file */
+#define STORE_HISTORY_LINE_MAX 4096	/* longer history lines are skipped */
 
 enum {
 	STORE_RDONLY = 0,	/* never creates or writes anything */
@@ -37,31 +73,51 @@ enum {
 
 struct store;
 
+/*
+ * Open the store in dir. STORE_RDONLY needs DIR to exist (a missing
+ * snapshots/ is an empty store); STORE_CREATE makes DIR (not its
+ * parents) and snapshots/. NULL and e on error.
+ */
 struct store *store_open(const char *dir, int flags, struct ms_err *e);
 void store_close(struct store *st);
 const char *store_dir(const struct store *st);
+
+/*
+ * Where the store reports what it skipped while reading (a snapshot that
+ * does not parse, a record without identity, history lines that were
+ * bad): fn(arg, one line naming the file). Without it they are dropped.
+ */
+typedef void (*store_warn_fn)(void *arg, const char *msg);
+void store_set_warn(struct store *st, store_warn_fn fn, void *arg);
 
 /* DIR/NAME, for a file beside the snapshots (e.g. "known_hosts"). */
 char *store_path(const struct store *st, const char *name);
 
 /* Exclusive writer lock (flock on DIR/lock), waiting at most timeout_s
- * seconds. 0, or -1 with e set. */
+ * seconds (0: try once). Once held, removes the temporary files that
+ * killed writers left. 0, or -1 with e set. */
 int store_lock(struct store *st, int timeout_s, struct ms_err *e);
 void store_unlock(struct store *st);
 
 /*
  * Write one snapshot of records (a JSON array of record objects, not
  * stolen) taken at time `when`: stamps each record's "id" (serial, else
- * MAC, else IP), writes it atomically, appends to the history. The
- * snapshot's file name is returned in *name if name is not NULL. An
- * empty array is refused (a failed scan must not push good data out of
- * the retention window). Needs the lock.
+ * MAC, else IP, else host: record_identity) and "first_seen" (the
+ * earliest of the merged view's, the history's and the record's own),
+ * drops "last_seen" and "online", writes it
+ * atomically (never over an existing snapshot: a second one in the same
+ * second gets a -N suffix), appends to the history. The snapshot's file
+ * name is returned in *name if name is not NULL. Refused (-1, nothing
+ * written): an empty array (a failed scan must not push good data out
+ * of the retention window), a record failing record_check or without
+ * identity. Two records with the same id: the last is kept (a warning
+ * goes to the warn function). Needs the lock.
  */
 int store_add(struct store *st, json_t *records, time_t when, char **name,
     struct ms_err *e);
 
-/* Keep the newest `keep` snapshots; the number removed, or -1. Needs the
- * lock. */
+/* Keep the newest `keep` (>= 1) snapshots; the number removed, or -1.
+ * Needs the lock. */
 int store_prune(struct store *st, unsigned keep, struct ms_err *e);
 
 struct store_snap {
@@ -70,17 +126,32 @@ struct store_snap {
 	size_t count;		/* records in it, or (size_t)-1 if unread */
 };
 
-/* The snapshots, oldest first; free with store_snaps_free. */
+/* The snapshots, oldest first, each read to count its records (one that
+ * does not parse has count (size_t)-1 and is warned about); free with
+ * store_snaps_free. */
 int store_list(struct store *st, struct store_snap **v, size_t *n,
     struct ms_err *e);
 void store_snaps_free(struct store_snap *v, size_t n);
 
 /*
  * The merged view: the newest record of each id over all snapshots, with
- * first_seen, last_seen and online (present in the newest snapshot),
- * sorted by id. A JSON array; an empty store gives [].
+ * first_seen (the earliest of the snapshots' times and their records'
+ * first_seen), last_seen (the time of the newest snapshot holding it) and
+ * online (present in the newest snapshot), sorted by id (bytewise). A
+ * JSON array; an empty store gives [].
  */
 json_t *store_latest(struct store *st, struct ms_err *e);
+
+/*
+ * The same view, one record at a time and without building it in memory
+ * (what `macstore latest` prints): fn gets each record as compact JSON
+ * text, NUL-terminated, borrowed until fn returns. fn returns 0 to go on
+ * or -1 to stop. The number of records, or -1 with e set (also when fn
+ * stopped: then e says so).
+ */
+typedef int (*store_text_fn)(void *arg, const char *json, size_t len);
+long store_latest_foreach(struct store *st, store_text_fn fn, void *arg,
+    struct ms_err *e);
 
 /*
  * One machine's history, oldest first: an array of small objects
@@ -95,18 +166,49 @@ json_t *store_history(struct store *st, const char *id, struct ms_err *e);
 json_t *store_history_all(struct store *st, struct ms_err *e);
 
 /*
+ * The same, with only the entries at or after `since` and, if step > 0,
+ * at most one entry per machine per step seconds (the last of each
+ * UTC-aligned bucket): what a sparkline needs, without holding years of
+ * entries in memory (a full history is about 1,700 entries a machine).
+ */
+json_t *store_history_all_since(struct store *st, time_t since, long step,
+    struct ms_err *e);
+
+/*
+ * Compact the history as of time `now` (see the layout above); store_add
+ * runs it when due. The number of entries removed, or -1. Needs the lock.
+ */
+long store_history_compact(struct store *st, time_t now, struct ms_err *e);
+
+/*
  * A token that changes whenever the store's content changes (for caches
- * and ETags): written into buf (NUL-terminated). 0 or -1.
+ * and ETags): written into buf (NUL-terminated, at most 40 bytes). 0 or
+ * -1.
  */
 int store_version(struct store *st, char *buf, size_t len);
 
 /*
- * State files: DIR/NAME.json holding one JSON value. Loading a missing
- * state gives an empty object. Saving is atomic; needs the lock.
+ * State files: DIR/NAME.json holding one JSON value; NAME is
+ * [A-Za-z0-9_-], 1 to 64 bytes. Loading a missing state gives an empty
+ * object; a state that does not parse is an error. Saving is atomic;
+ * needs the lock.
  */
 json_t *store_state_load(struct store *st, const char *name,
     struct ms_err *e);
 int store_state_save(struct store *st, const char *name, json_t *state,
+    struct ms_err *e);
+
+/*
+ * The parsers of the store's files, for tests and the fuzz harness.
+ * store_parse_snapshot: a snapshot's text to its array of records (each
+ * with its "id"; records without identity are dropped), NULL and e when
+ * it does not parse. store_parse_history_line: one line to an entry
+ * (with "id"), NULL and e when it is not a valid entry (the header line
+ * included).
+ */
+json_t *store_parse_snapshot(const char *text, size_t len,
+    struct ms_err *e);
+json_t *store_parse_history_line(const char *line, size_t len,
     struct ms_err *e);
 
 #endif
