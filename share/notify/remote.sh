@@ -1,0 +1,52 @@
+# remote.sh - what macnotify runs on each Mac, as `/bin/sh -c SCRIPT
+# macnotify JS` (SCRIPT is this file, JS is dialog.js). Fixed code: no
+# part of the message is ever in it. Standard input carries one line for
+# sudo (the SSH password, or empty) and then the dialog as JSON, which
+# only dialog.js reads. Neither file may hold a single quote: macnotify
+# passes them inside single quotes to the login shell.
+PATH=/usr/bin:/bin:/usr/sbin:/sbin
+export PATH
+u=$(stat -f%Su /dev/console 2>/dev/null)
+case $u in
+""|root|loginwindow|_mbsetupuser)
+	echo "@@macnotify:nobody ${u:-none}"
+	exit 0 ;;
+esac
+uid=$(stat -f%u /dev/console 2>/dev/null)
+case $uid in
+""|*[!0-9]*) echo "@@macnotify:failed $u cannot read the console user id"; exit 0 ;;
+esac
+IFS= read -r pw || pw=
+# launchctl asuser needs root: log in as root, or sudo (primed once with
+# the password, so the dialog data never meets a password prompt).
+if [ "$(id -u)" = 0 ]; then
+	s=
+else
+	[ -n "$pw" ] && printf "%s\n" "$pw" | sudo -S -p "" -v >/dev/null 2>&1
+	s="sudo -n"
+fi
+pw=
+t=$(mktemp "${TMPDIR:-/tmp}/macnotify.XXXXXX") || { echo "@@macnotify:failed $u mktemp"; exit 0; }
+e=$t.err
+cat > "$t"
+exec 3< "$t"
+rm -f "$t"
+# The dialog closes by itself, so it runs in the background: the SSH
+# session ends now, not when someone clicks OK.
+$s launchctl asuser "$uid" sudo -n -u "$u" /usr/bin/osascript -l JavaScript -e "$1" <&3 >/dev/null 2>"$e" &
+pid=$!
+exec 3<&-
+sleep 1
+if kill -0 "$pid" 2>/dev/null; then
+	echo "@@macnotify:shown $u"
+	(sleep 5; rm -f "$e") >/dev/null 2>&1 &
+	exit 0
+fi
+wait "$pid"
+rc=$?
+if [ "$rc" = 0 ]; then
+	echo "@@macnotify:shown $u"
+else
+	echo "@@macnotify:failed $u exit $rc: $(head -c 300 "$e" | tr "\n" " ")"
+fi
+rm -f "$e"
