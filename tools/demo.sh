@@ -44,7 +44,7 @@ serve() {
 	echo
 	echo "demo: the dashboard is on http://$listen/  (JSON: /machines, metrics: /metrics)"
 	echo "demo: press Ctrl-C to stop"
-	machttp -l "$listen" -d "$D/store" &
+	machttp -l "$listen" -d "$D/store" -s "$top/share/installers" &
 	pids="$pids $!"
 	wait
 }
@@ -54,6 +54,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "demo: namespaces (run 'make demo' as root for the full cycle)." >&2
 	echo "demo: serving the dashboard on the bundled sample data instead." >&2
 	macstore -q -d "$D/store" add < tools/demo/sample.ndjson
+	chmod -R a+rX "$D"
 	serve
 	exit 0
 fi
@@ -67,10 +68,10 @@ ns=$MACLAB_NS
 # A local SMTP sink inside the scanner namespace, where macalert runs; it
 # stores each message as a file in a maildir.
 mkdir -p "$D/mail"
-ip netns exec "$ns" python3 -m aiosmtpd -n -l 127.0.0.1:2525 \
-    -c aiosmtpd.handlers.Mailbox "$D/mail" >"$D/smtp.log" 2>&1 &
+ip netns exec "$ns" /usr/bin/python3 tests/integration/smtpd.py --plain \
+    --port 2525 --out "$D/mail" >"$D/smtp.log" 2>&1 &
 pids="$pids $!"
-sleep 1
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -e "$D/mail/ready" ] && break; sleep 0.5; done
 
 cat > "$D/macscan.conf" <<CONF
 # The demo's configuration: the lab's subnet, its SSH login, a local sink.
@@ -91,10 +92,11 @@ ip netns exec "$ns" env MACSCAN_CONF="$D/macscan.conf" PATH="$PATH" \
     macscan -v scan
 rc=$?
 set -e
+chmod -R a+rX "$D"
 echo "demo: macscan exited $rc (1: some simulated hosts are broken on purpose)" >&2
 echo
 macstore -d "$D/store" latest -t || true
-mails=$(find "$D/mail" -type f -path '*/new/*' 2>/dev/null | head -n 5)
+mails=$(ls "$D/mail"/*.eml 2>/dev/null | head -n 5)
 echo
 if [ -n "$mails" ]; then
 	echo "demo: the alert email was delivered to the local sink; read it with:"
