@@ -11,45 +11,6 @@
 
 #define REPLACEMENT "\xef\xbf\xbd"	/* U+FFFD */
 
-/*
- * The length of the valid UTF-8 sequence of a non-ASCII lead byte at s
- * (n bytes left), or 0 if it is not valid: truncated, overlong, a
- * surrogate or past U+10FFFF.
- */
-static size_t
-utf8_seq(const unsigned char *s, size_t n, unsigned long *cpp)
-{
-	unsigned c = s[0];
-	unsigned long cp;
-	size_t k, j;
-
-	if ((c & 0xe0) == 0xc0) {
-		k = 1;
-		cp = c & 0x1f;
-	} else if ((c & 0xf0) == 0xe0) {
-		k = 2;
-		cp = c & 0x0f;
-	} else if ((c & 0xf8) == 0xf0) {
-		k = 3;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < k + 1)
-		return 0;
-	for (j = 1; j <= k; j++) {
-		if ((s[j] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[j] & 0x3f);
-	}
-	if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) ||
-	    (k == 3 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	if (cpp != NULL)
-		*cpp = cp;
-	return k + 1;
-}
 
 /*
  * The common walk: for each ASCII byte, sub() gives its replacement or
@@ -77,7 +38,7 @@ walk(struct ms_buf *b, const char *str, size_t n, sub_fn sub, mb_fn mb)
 		if (s[i] < 0x80) {
 			r = sub(s[i], tmp);
 			k = 1;
-		} else if ((k = utf8_seq(s + i, n - i, &cp)) == 0) {
+		} else if ((k = ms_utf8_next((const char *)s + i, n - i, &cp)) == 0) {
 			r = REPLACEMENT;
 			k = 1;
 		} else {

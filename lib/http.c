@@ -451,53 +451,6 @@ http_list_has(const char *list, const char *token)
 	return 0;
 }
 
-static int
-b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-ssize_t
-http_base64_decode(const char *in, size_t n, unsigned char *out, size_t cap)
-{
-	size_t i, o = 0, pad = 0;
-	int v[4], k;
-
-	if (n % 4 != 0)
-		return -1;
-	for (i = 0; i < n; i += 4) {
-		for (k = 0; k < 4; k++) {
-			unsigned char c = (unsigned char)in[i + k];
-
-			if (c == '=' && i + 4 == n && k >= 2) {
-				v[k] = 0;
-				pad++;
-				continue;
-			}
-			if (pad > 0 || (v[k] = b64val(c)) < 0)
-				return -1;
-		}
-		if (o + 3 - pad > cap)
-			return -1;
-		out[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-		if (pad < 2)
-			out[o++] = (unsigned char)((v[1] & 15) << 4 |
-			    v[2] >> 2);
-		if (pad < 1)
-			out[o++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
-	}
-	return (ssize_t)o;
-}
 
 const char *
 http_reason(int status)

@@ -100,13 +100,6 @@ int http_etag_match(const char *if_none_match, const char *etag);
 /* 1 if the comma-separated list holds token (case-insensitive). */
 int http_list_has(const char *list, const char *token);
 
-/*
- * Decode standard Base64 (RFC 4648, '=' padding required when the input
- * is not a multiple of 4) into out (at most cap bytes). The decoded
- * length, or -1 on invalid input or when out is too small.
- */
-ssize_t http_base64_decode(const char *in, size_t n, unsigned char *out,
-    size_t cap);
 
 /* The reason phrase of a status ("Not Found"), "Unknown" if not ours. */
 const char *http_reason(int status);

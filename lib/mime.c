@@ -11,47 +11,6 @@
 
 static const char hexdig[] = "0123456789ABCDEF";
 
-/*
- * The code point of the UTF-8 sequence at s (n bytes left) in *cp and its
- * length, or 0 when the sequence is invalid (overlong, surrogate, past
- * U+10FFFF, cut short).
- */
-static size_t
-utf8_next(const unsigned char *s, size_t n, unsigned long *cp)
-{
-	unsigned c = s[0];
-	size_t k, j;
-	unsigned long v;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if ((c & 0xe0) == 0xc0) {
-		k = 1;
-		v = c & 0x1f;
-	} else if ((c & 0xf0) == 0xe0) {
-		k = 2;
-		v = c & 0x0f;
-	} else if ((c & 0xf8) == 0xf0) {
-		k = 3;
-		v = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < k + 1)
-		return 0;
-	for (j = 1; j <= k; j++) {
-		if ((s[j] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[j] & 0x3f);
-	}
-	if ((k == 1 && v < 0x80) || (k == 2 && v < 0x800) ||
-	    (k == 3 && v < 0x10000) || v > 0x10ffff ||
-	    (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return k + 1;
-}
 
 /* Characters that must not reach a header or a line of text: controls,
  * the Unicode line and paragraph separators, and the bidirectional
@@ -76,7 +35,7 @@ mime_clean(const char *s, size_t n)
 	if (ms_buf_append(&b, "", 0) == -1)
 		return NULL;
 	while (i < n && rc == 0) {
-		if ((k = utf8_next(p + i, n - i, &cp)) == 0) {
+		if ((k = ms_utf8_next((const char *)p + i, n - i, &cp)) == 0) {
 			rc = ms_buf_append(&b, "\xef\xbf\xbd", 3);
 			i++;
 		} else {
@@ -193,7 +152,7 @@ encode_words(struct ms_buf *b, size_t *line, const char *v, size_t n)
 	int open = 0;
 
 	while (i < n) {
-		if ((k = utf8_next(p + i, n - i, &cp)) == 0)
+		if ((k = ms_utf8_next((const char *)p + i, n - i, &cp)) == 0)
 			k = 1;	/* not reached on cleaned text */
 		for (elen = 0, j = 0; j < k; j++) {
 			if (p[i + j] == ' ')
@@ -292,21 +251,6 @@ hexval(unsigned char c)
 	return -1;
 }
 
-static int
-b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
 
 /*
  * Decode the token t (n chars, no blanks) into b if it is a whole encoded
@@ -318,7 +262,6 @@ decode_word(struct ms_buf *b, const char *t, size_t n)
 {
 	size_t i, cs, start = b->len, te;
 	const char *q1, *q2, *txt;
-	unsigned acc = 0, bits = 0;
 	int c, h, l;
 	char ch;
 
@@ -363,30 +306,21 @@ decode_word(struct ms_buf *b, const char *t, size_t n)
 				return -1;
 		}
 	} else if (ch == 'B' || ch == 'b') {
-		size_t pad = 0;
+		unsigned char *raw = malloc(te / 4 * 3 + 1);
+		ssize_t rn;
 
-		if (te % 4 != 0)
+		if (raw == NULL)
+			return -1;
+		rn = ms_base64_decode(txt, te, raw, te / 4 * 3);
+		if (rn < 0 || memchr(raw, '\0', (size_t)rn) != NULL) {
+			free(raw);
 			goto bad;
-		for (i = 0; i < te; i++) {
-			if (txt[i] == '=') {
-				pad++;
-				continue;
-			}
-			if (pad > 0 || (c = b64val((unsigned char)txt[i])) < 0)
-				goto bad;
-			acc = (acc << 6) | (unsigned)c;
-			bits += 6;
-			if (bits >= 8) {
-				bits -= 8;
-				ch = (char)((acc >> bits) & 0xff);
-				if (ch == '\0')
-					goto bad;
-				if (ms_buf_append(b, &ch, 1) == -1)
-					return -1;
-			}
 		}
-		if (pad > 2)
-			goto bad;
+		if (ms_buf_append(b, raw, (size_t)rn) == -1) {
+			free(raw);
+			return -1;
+		}
+		free(raw);
 	} else
 		return 0;
 	return 1;

@@ -185,23 +185,17 @@ record_utf8_clean(const char *s, size_t len)
 	if (ms_buf_append(&b, "", 0) == -1)
 		return NULL;
 	while (i < len) {
-		unsigned char c = (unsigned char)s[i];
-		size_t k = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 :
-		    (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+		size_t k = s[i] == '\0' ? 0 : ms_utf8_next(s + i, len - i, NULL);
 
-		if (c == 0) {
-			/* JSON strings here never carry NUL. */
+		/* JSON strings here never carry NUL. */
+		if (k == 0) {
 			if (ms_buf_append(&b, "\xef\xbf\xbd", 3) == -1)
 				goto fail;
 			i++;
-		} else if (k != 0 && len - i >= k && ms_utf8_valid(s + i, k)) {
+		} else {
 			if (ms_buf_append(&b, s + i, k) == -1)
 				goto fail;
 			i += k;
-		} else {
-			if (ms_buf_append(&b, "\xef\xbf\xbd", 3) == -1)
-				goto fail;
-			i++;
 		}
 	}
 	return ms_buf_steal(&b, NULL);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -267,45 +268,106 @@ ms_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+size_t
+ms_utf8_next(const char *s, size_t n, unsigned long *cpp)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned c;
+	unsigned long cp;
+	size_t k, j;
+
+	if (n == 0)
+		return 0;
+	c = p[0];
+	if (c < 0x80) {
+		k = 0;
+		cp = c;
+	} else if ((c & 0xe0) == 0xc0) {
+		k = 1;
+		cp = c & 0x1f;
+	} else if ((c & 0xf0) == 0xe0) {
+		k = 2;
+		cp = c & 0x0f;
+	} else if ((c & 0xf8) == 0xf0) {
+		k = 3;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < k + 1)
+		return 0;
+	for (j = 1; j <= k; j++) {
+		if ((p[j] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[j] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF. */
+	if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) ||
+	    (k == 3 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	if (cpp != NULL)
+		*cpp = cp;
+	return k + 1;
+}
+
 int
 ms_utf8_valid(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
+	size_t i = 0, k;
 
 	while (i < n) {
-		unsigned c = p[i];
-		size_t k;
-		unsigned long cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			k = 1;
-			cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			k = 2;
-			cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			k = 3;
-			cp = c & 0x07;
-		} else {
+		if ((k = ms_utf8_next(s + i, n - i, NULL)) == 0)
 			return 0;
-		}
-		if (n - i < k + 1)
-			return 0;
-		for (size_t j = 1; j <= k; j++) {
-			if ((p[i + j] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i + j] & 0x3f);
-		}
-		/* Overlong forms, surrogates and values past U+10FFFF. */
-		if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) ||
-		    (k == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += k + 1;
+		i += k;
 	}
 	return 1;
+}
+
+static int
+b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+ssize_t
+ms_base64_decode(const char *in, size_t n, unsigned char *out, size_t cap)
+{
+	size_t i, o = 0, pad = 0;
+	int v[4], k;
+
+	if (n % 4 != 0)
+		return -1;
+	for (i = 0; i < n; i += 4) {
+		for (k = 0; k < 4; k++) {
+			unsigned char c = (unsigned char)in[i + k];
+
+			if (c == '=' && i + 4 == n && k >= 2) {
+				v[k] = 0;
+				pad++;
+				continue;
+			}
+			if (pad > 0 || (v[k] = b64val(c)) < 0)
+				return -1;
+		}
+		if (o + 3 - pad > cap)
+			return -1;
+		out[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
+		if (pad < 2)
+			out[o++] = (unsigned char)((v[1] & 15) << 4 |
+			    v[2] >> 2);
+		if (pad < 1)
+			out[o++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
+	}
+	return (ssize_t)o;
 }

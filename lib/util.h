@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #define MS_ERRLEN 512
 
@@ -71,6 +72,21 @@ void ms_explicit_bzero(void *p, size_t n);
 
 /* Nanoseconds from CLOCK_MONOTONIC. */
 int64_t ms_now_ns(void);
+
+/*
+ * The length (1 to 4) of the valid UTF-8 sequence at s (n bytes left),
+ * with its code point in *cp if cp is not NULL; 0 when it is not valid:
+ * cut short, overlong, a surrogate or past U+10FFFF.
+ */
+size_t ms_utf8_next(const char *s, size_t n, unsigned long *cp);
+
+/*
+ * Decode n bytes of standard base64 (padded, no blanks) into out, at most
+ * cap bytes. The decoded length, or -1 when the input is not base64 or
+ * does not fit.
+ */
+ssize_t ms_base64_decode(const char *in, size_t n, unsigned char *out,
+    size_t cap);
 
 /* 1 if s is valid UTF-8 of length n, else 0. */
 int ms_utf8_valid(const char *s, size_t n);

@@ -514,7 +514,7 @@ auth_ok(const struct app *a, const char *authz)
 	if (a->auth_user != NULL && strncasecmp(authz, "Basic ", 6) == 0) {
 		for (c = authz + 6; *c == ' '; c++)
 			;
-		n = http_base64_decode(c, strlen(c), buf, sizeof(buf));
+		n = ms_base64_decode(c, strlen(c), buf, sizeof(buf));
 		if (n > 0 && (colon = memchr(buf, ':', (size_t)n)) != NULL) {
 			size_t ul = (size_t)(colon - buf);
 			int u = http_ct_equal(buf, ul, a->auth_user,

@@ -72,7 +72,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s[size] = '\0';
 	(void)http_etag_match(s, "\"m-1\"");
 	(void)http_list_has(s, "close");
-	(void)http_base64_decode(s, strlen(s), out, sizeof(out));
+	(void)ms_base64_decode(s, strlen(s), out, sizeof(out));
 	n = size;
 	if (http_pct_decode(s, &n) == 0 && n > size)
 		abort();

@@ -309,21 +309,21 @@ START_TEST(lists_and_base64)
 	ck_assert_int_eq(http_list_has("closed", "close"), 0);
 	ck_assert_int_eq(http_list_has(NULL, "close"), 0);
 
-	ck_assert_int_eq(http_base64_decode("Zm9vOmJhcg==", 12, out,
+	ck_assert_int_eq(ms_base64_decode("Zm9vOmJhcg==", 12, out,
 	    sizeof(out)), 7);
 	ck_assert_int_eq(memcmp(out, "foo:bar", 7), 0);
-	ck_assert_int_eq(http_base64_decode("YWRtaW46cyNjcjN0IQ==", 20, out,
+	ck_assert_int_eq(ms_base64_decode("YWRtaW46cyNjcjN0IQ==", 20, out,
 	    sizeof(out)), 13);
 	ck_assert_int_eq(memcmp(out, "admin:s#cr3t!", 13), 0);
-	ck_assert_int_eq(http_base64_decode("YQ==", 4, out, sizeof(out)), 1);
-	ck_assert_int_eq(http_base64_decode("YWI=", 4, out, sizeof(out)), 2);
-	ck_assert_int_eq(http_base64_decode("", 0, out, sizeof(out)), 0);
-	ck_assert_int_eq(http_base64_decode("YQ", 2, out, sizeof(out)), -1);
-	ck_assert_int_eq(http_base64_decode("Y===", 4, out, sizeof(out)), -1);
-	ck_assert_int_eq(http_base64_decode("YQ==YQ==", 8, out, sizeof(out)),
+	ck_assert_int_eq(ms_base64_decode("YQ==", 4, out, sizeof(out)), 1);
+	ck_assert_int_eq(ms_base64_decode("YWI=", 4, out, sizeof(out)), 2);
+	ck_assert_int_eq(ms_base64_decode("", 0, out, sizeof(out)), 0);
+	ck_assert_int_eq(ms_base64_decode("YQ", 2, out, sizeof(out)), -1);
+	ck_assert_int_eq(ms_base64_decode("Y===", 4, out, sizeof(out)), -1);
+	ck_assert_int_eq(ms_base64_decode("YQ==YQ==", 8, out, sizeof(out)),
 	    -1);
-	ck_assert_int_eq(http_base64_decode("Y*==", 4, out, sizeof(out)), -1);
-	ck_assert_int_eq(http_base64_decode("YWJj", 4, out, 2), -1);
+	ck_assert_int_eq(ms_base64_decode("Y*==", 4, out, sizeof(out)), -1);
+	ck_assert_int_eq(ms_base64_decode("YWJj", 4, out, 2), -1);
 }
 END_TEST
 

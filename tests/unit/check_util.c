@@ -155,6 +155,25 @@ START_TEST(utf8)
 }
 END_TEST
 
+START_TEST(utf8_next)
+{
+	unsigned long cp = 0;
+
+	ck_assert_uint_eq(ms_utf8_next("A", 1, &cp), 1);
+	ck_assert_uint_eq(cp, 0x41);
+	ck_assert_uint_eq(ms_utf8_next("\xc3\xa9x", 3, &cp), 2);
+	ck_assert_uint_eq(cp, 0xe9);
+	ck_assert_uint_eq(ms_utf8_next("\xe2\x9c\x93", 3, &cp), 3);
+	ck_assert_uint_eq(cp, 0x2713);
+	ck_assert_uint_eq(ms_utf8_next("\xf0\x9f\x8d\x8e", 4, &cp), 4);
+	ck_assert_uint_eq(cp, 0x1f34e);
+	ck_assert_uint_eq(ms_utf8_next("\xe2\x9c", 2, &cp), 0);
+	ck_assert_uint_eq(ms_utf8_next("\xe0\x80\x80", 3, &cp), 0);
+	ck_assert_uint_eq(ms_utf8_next("", 0, &cp), 0);
+	ck_assert_uint_eq(ms_utf8_next("\x80", 1, NULL), 0);
+}
+END_TEST
+
 START_TEST(monotonic)
 {
 	int64_t a = ms_now_ns(), b = ms_now_ns();
@@ -186,6 +205,7 @@ suite(void)
 	tcase_add_test(tc, buf_grows);
 	tcase_add_test(tc, read_file_bounded);
 	tcase_add_test(tc, utf8);
+	tcase_add_test(tc, utf8_next);
 	tcase_add_test(tc, monotonic);
 	tcase_add_test(tc, bzero_wipes);
 	suite_add_tcase(s, tc);
