@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/bench/bench_macping.sh - macping beside fping and nmap on the same
-# sweep of the lab's /24 (live Macs, a stealth Mac that ignores ping,
+# sweep of the lab set "sweep" (BENCH_SET): a /24 of about 40 live Macs, a stealth Mac that ignores ping,
 # addresses with nobody behind them), with the same timeout and retries:
 #
 #   macping -t T -R R                    ICMP + TCP/22 + neighbour table
@@ -37,7 +37,7 @@ done
 
 lab_down() { "$lab" down >/dev/null 2>&1 || true; }
 at_exit lab_down
-"$lab" up >"$T/up.log" 2>&1 || { cat "$T/up.log" >&2; exit 1; }
+"$lab" up "${BENCH_SET:-sweep}" >"$T/up.log" 2>&1 || { cat "$T/up.log" >&2; exit 1; }
 "$lab" hosts >"$T/hosts"
 # Live: every address with a KIND, and the scanner itself (198.18.0.1).
 live=$(awk -F'\t' '$4 != ""' "$T/hosts" | wc -l)
