@@ -2,7 +2,7 @@
 # macscan - run one scan cycle, or the Clean Desk cycle, from the
 # configuration. See macscan(1).
 #
-#   macping -j $MACSCAN_SUBNETS | macprobe | macstore add
+#   macping -aj $MACSCAN_SUBNETS | macprobe | macstore add
 #   macalert -d $MACSCAN_DIR
 #
 # Each stage's count and duration is logged on stderr (the journal under
@@ -88,7 +88,7 @@ unlock() { rm -rf "$lockdir"; }
 scan() {
 	# shellcheck disable=SC2086
 	if [ "$dry" -eq 1 ]; then
-		echo "macping -j${subnets:+ $subnets} | macprobe -d $dir | macstore -d $dir add"
+		echo "macping -aj${subnets:+ $subnets} | macprobe -d $dir | macstore -d $dir add"
 		echo "macalert -d $dir"
 		return 0
 	fi
@@ -103,7 +103,7 @@ scan() {
 	# Each stage leaves its exit status in a file, as POSIX sh has no
 	# PIPESTATUS; tee keeps counts without stopping the stream.
 	# shellcheck disable=SC2086
-	{ macping -j $vflag $subnets; echo $? > "$tmp/ping.rc"; } |
+	{ macping -aj $vflag $subnets; echo $? > "$tmp/ping.rc"; } |
 	    tee "$tmp/ping.ndjson" |
 	    { macprobe $vflag -d "$dir"; echo $? > "$tmp/probe.rc"; } |
 	    tee "$tmp/probe.ndjson" |

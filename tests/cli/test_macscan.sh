@@ -11,7 +11,7 @@ CLEANUP_SCHEDULE_TIME=9:30
 CONF
 
 check_eq "-n prints the scan pipeline" \
-"macping -j 198.18.0.0/24 198.18.1.5 | macprobe -d $T/store | macstore -d $T/store add
+"macping -aj 198.18.0.0/24 198.18.1.5 | macprobe -d $T/store | macstore -d $T/store add
 macalert -d $T/store" "$(macscan -n)"
 check_eq "-n notify" "macstore -d $T/store latest | macnotify" "$(macscan -n notify)"
 check "-n ran nothing (no store created)" test ! -e "$T/store"
