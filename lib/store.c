@@ -2668,8 +2668,9 @@ hist_append(struct store *st, const char *data, size_t len, int *due,
 	struct ms_buf hb = { 0 };
 	struct stat sb;
 	char *p = store_path(st, HISTORY);
-	int fd;
+	int fd, saved;
 	size_t cb;
+	off_t base = 0;
 
 	*due = 0;
 	if (p == NULL)
@@ -2714,9 +2715,19 @@ hist_append(struct store *st, const char *data, size_t len, int *due,
 			    p, (long long)(end - at));
 		}
 	}
-	if (write_all(fd, data, len) == -1 || fdatasync(fd) == -1 ||
-	    fstat(fd, &sb) == -1)
+	if (fstat(fd, &sb) == -1)
 		goto fail;
+	base = sb.st_size;
+	if (write_all(fd, data, len) == -1 || fdatasync(fd) == -1 ||
+	    fstat(fd, &sb) == -1) {
+		/* All of the scan or none of it: cut a partial append (a
+		 * full disk) back to where it started. */
+		saved = errno;
+		if (ftruncate(fd, base) == 0)
+			(void)fdatasync(fd);
+		errno = saved;
+		goto fail;
+	}
 	cb = hist_compacted(fd);
 	*due = (size_t)sb.st_size > HISTORY_COMPACT_MIN &&
 	    (size_t)sb.st_size > cb + cb / 4;
@@ -3134,11 +3145,14 @@ store_add(struct store *st, json_t *records, time_t when, char **name,
 	if (fsync_dir(st->snapdir, e) == -1)
 		goto out;
 	if (hist_append(st, hist.data, hist.len, &due, e) == -1) {
-		/* The snapshot is stored; the history misses one scan. */
+		/* The snapshot is stored, but the history misses this scan:
+		 * an error, so that a scheduled run does not pass for fine. */
 		char msg[MS_ERRLEN];
 
 		snprintf(msg, sizeof(msg), "%s", e != NULL ? e->msg : "");
-		warnf(st, "history not updated: %s", msg);
+		ms_err_set(e, "snapshot %s stored, but the history was not "
+		    "updated: %s", fname, msg);
+		goto out;
 	} else if (due) {
 		struct ms_err ce;
 
