@@ -100,7 +100,9 @@ check "the email names a critical Mac ($crit)" grep -qF "$crit" "$T/mail.txt"
 # root, machttp drops to nobody, who must be able to read the store.
 chmod 755 "$T"
 chmod -R a+rX "$T/var"
-run_unit machttp.service > "$T/http.log" 2>&1 &
+# exec: $! is then machttp itself, not a subshell that would outlive it.
+(exec env -i PATH=/usr/bin:/bin MACSCAN_CONF="$conf" $(unitenv machttp.service) \
+    $(execstart machttp.service)) > "$T/http.log" 2>&1 &
 httpd=$!
 stop_httpd() { kill "$httpd" 2>/dev/null; wait "$httpd" 2>/dev/null; }
 at_exit stop_httpd
