@@ -298,6 +298,18 @@ explain(const struct smtp_conf *s, CURLcode rc, long code,
 	case CURLE_SSL_CONNECT_ERROR:
 		why = "the TLS handshake failed";
 		break;
+	case CURLE_WEIRD_SERVER_REPLY:
+		why = code >= 500 ? "the server rejected the message" :
+		    code >= 400 ? "the server refused the message for now "
+		    "(try again later)" : "unexpected reply from the server";
+		break;
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+		why = "the server closed the connection before the message "
+		    "was accepted";
+		code = 0;	/* the last code seen, not the cause */
+		break;
 	default:
 		why = curl_easy_strerror(rc);
 	}

@@ -19,8 +19,8 @@ for mode in drop rst reject; do
 	no_crash_run "$mode: macalert" "$mode"
 	check_eq "$mode: exit 3 (not sent)" 3 "$(rc_of "$mode")"
 	case $mode in
-	reject) why='554' ;;
-	*) why='(Failure when receiving data from the peer|Send failure|Connection reset|Recv failure|[Cc]onnection .*closed|Server returned nothing)' ;;
+	reject) why='the server rejected the message \(SMTP 554\)' ;;
+	*) why='(closed the connection before the message was accepted|Failure when receiving data from the peer|Send failure|Connection reset|Recv failure|[Cc]onnection .*closed|Server returned nothing)' ;;
 	esac
 	one_line "$mode: one clear line" \
 	    "^macalert: not sent: smtp://127\.0\.0\.1:$smtp_port: .*$why" \
