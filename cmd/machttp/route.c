@@ -15,12 +15,14 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "embed.h"
 #include "escape.h"
 #include "log.h"
 #include "machttp.h"
+#include "rfc3339.h"
 
 #define CT_HTML "text/html; charset=utf-8"
 #define CT_JSON "application/json"
@@ -309,6 +311,71 @@ route_machine(struct app *a, const char *id, struct resp *rs)
 	rs->len = strlen(s);
 }
 
+
+/*
+ * What the sparklines draw: every entry of the last two days, and before
+ * that one entry per machine per six hours up to 30 days back. Bounded
+ * (about 400 points a machine) however long the store has kept history,
+ * so a fleet of thousands renders in bounded memory.
+ */
+static json_t *
+trend_history(struct store *st, time_t now, struct ms_err *e)
+{
+	char cut[RFC3339_LEN];
+	json_t *old, *recent, *arr, *v;
+	const char *id;
+	size_t i;
+
+	if (rfc3339_format(now - 2 * 86400, cut) == NULL) {
+		ms_err_set(e, "bad clock");
+		return NULL;
+	}
+	if ((old = store_history_all_since(st, now - 30 * 86400, 6 * 3600,
+	    e)) == NULL)
+		return NULL;
+	if ((recent = store_history_all_since(st, now - 2 * 86400, 0,
+	    e)) == NULL) {
+		json_decref(old);
+		return NULL;
+	}
+	/* Older than two days from the coarse read, then the fine one; t
+	 * is RFC 3339 UTC, so strings compare as times. */
+	json_object_foreach(old, id, arr) {
+		json_t *keep = json_array(), *fine;
+
+		if (keep == NULL)
+			goto nomem;
+		json_array_foreach(arr, i, v) {
+			const char *t = json_string_value(json_object_get(v,
+			    "t"));
+
+			if (t != NULL && strcmp(t, cut) < 0 &&
+			    json_array_append(keep, v) == -1) {
+				json_decref(keep);
+				goto nomem;
+			}
+		}
+		if ((fine = json_object_get(recent, id)) != NULL &&
+		    json_array_extend(keep, fine) == -1) {
+			json_decref(keep);
+			goto nomem;
+		}
+		if (json_object_set_new(old, id, keep) == -1)
+			goto nomem;
+	}
+	json_object_foreach(recent, id, arr)
+		if (json_object_get(old, id) == NULL &&
+		    json_object_set(old, id, arr) == -1)
+			goto nomem;
+	json_decref(recent);
+	return old;
+nomem:
+	json_decref(old);
+	json_decref(recent);
+	ms_err_set(e, "out of memory");
+	return NULL;
+}
+
 static void
 route_dashboard(struct app *a, const struct reqinfo *ri, struct resp *rs)
 {
@@ -331,7 +398,7 @@ route_dashboard(struct app *a, const struct reqinfo *ri, struct resp *rs)
 			store_unavailable(a, rs, e.msg);
 			return;
 		}
-		if ((hist = store_history_all(a->st, &e)) == NULL) {
+		if ((hist = trend_history(a->st, time(NULL), &e)) == NULL) {
 			/* The table is worth showing without its trends. */
 			ms_warn("store %s: history: %s", a->o->dir, e.msg);
 			hist = json_object();

@@ -23,6 +23,11 @@ unset MACHTTP_USER MACHTTP_PASSWORD MACHTTP_PASSWORD_FILE MACHTTP_TOKEN \
     ALERT_BATTERY_LOW_PERCENT 2>/dev/null || true
 
 hostile="<script>alert(1)</script> \"Q\" & 'A'"
+# Scan times just before now: the dashboard's trends show recent history.
+now=$(date -u +%s)
+t1=$(date -u -d "@$((now - 1200))" +%Y-%m-%dT%H:%M:%SZ)
+t2=$(date -u -d "@$((now - 600))" +%Y-%m-%dT%H:%M:%SZ)
+t3=$(date -u -d "@$now" +%Y-%m-%dT%H:%M:%SZ)
 
 # rec SERIAL NAME IP DISK_GB [JSON fields...]: one record line.
 rec() {
@@ -36,7 +41,7 @@ rec() {
 		      probe: \"ok\", model: \"MacBookPro18,3\", model_name: \"MacBook Pro\", chip: \"Apple M1 Pro\",
 		      memory_bytes: 17179869184, os_name: \"macOS\", os_version: \"14.4.1\", os_build: \"23E224\",
 		      disk_total_bytes: 500000000000, disk_free_bytes: (\$gb * 1000000000), uptime_s: 93784,
-		      scanned_at: \"2026-11-24T16:00:00Z\" $extra}"
+		      scanned_at: \"$t1\" $extra}"
 	else
 		jq -cn --arg n "$n" --arg ip "$ip" --argjson gb "$gb" \
 		    "{mac: \"3c:22:fb:00:00:0b\", ip: \$ip, computer_name: \$n, probe: \"ok\",
@@ -70,8 +75,8 @@ machines > "$T/scan2.ndjson"
 # mkstore DIR: the two scans, ten minutes apart.
 mkstore() {
 	mkdir -p "$1"
-	macstore -d "$1" -T 2026-11-24T16:00:00Z add < "$T/scan1.ndjson" &&
-	    macstore -d "$1" -T 2026-11-24T16:10:00Z add < "$T/scan2.ndjson" &&
+	macstore -d "$1" -T "$t1" add < "$T/scan1.ndjson" &&
+	    macstore -d "$1" -T "$t2" add < "$T/scan2.ndjson" &&
 	    chmod -R a+rX "$1"
 }
 check "macstore: two scans" mkstore "$T/store"
@@ -354,7 +359,7 @@ check_eq "HTTP/1.0 keep-alive" 2 "$(printf '%s\n' "$r" | grep -c '^HTTP/1.1 200'
 ## The cache follows the store
 get "$base/machines"
 old_etag=$(hdr ETag)
-check "macstore add (third scan)" macstore -d "$T/store" -T 2026-11-24T16:20:00Z add < "$T/scan3.ndjson"
+check "macstore add (third scan)" macstore -d "$T/store" -T "$t3" add < "$T/scan3.ndjson"
 chmod -R a+rX "$T/store"
 get "$base/machines" -H "If-None-Match: $old_etag"
 check_eq "new scan: 200, not 304" 200 "$code"
@@ -572,7 +577,7 @@ if command -v chromium > /dev/null && command -v npm > /dev/null; then
 	    nameAsc: ["C02AAA0003","C02AAA0001","C02AAA0002","C02AAA0004","3c:22:fb:00:00:0b","C02AAA0006"],
 	    filter: "alice", filterIds: ["C02AAA0004","3c:22:fb:00:00:0b"],
 	    addedId: "C02AAA0007"}')
-	export ADD_CMD="macstore -d '$T/bstore' -T 2026-11-24T16:20:00Z add < '$T/scan3.ndjson' && chmod -R a+rX '$T/bstore'"
+	export ADD_CMD="macstore -d '$T/bstore' -T '$t3' add < '$T/scan3.ndjson' && chmod -R a+rX '$T/bstore'"
 	mkdir -p "$T/browser"
 	NODE_PATH=$npmdir/node_modules timeout 300 node "$here/machttp_browser.js" \
 	    "$bbase/" "$T/browser" > "$T/browser.out" 2>&1 || true
