@@ -159,6 +159,24 @@ sshcli_host(const json_t *rec, struct ms_err *e)
 	return host;
 }
 
+int
+sshcli_next(struct stream *in, struct stream_item *item, const char **host,
+    struct ms_err *e)
+{
+	struct ms_err he;
+	int r = stream_next(in, item, e);
+
+	if (r != STREAM_ITEM)
+		return r;
+	if ((*host = sshcli_host(item->rec, &he)) == NULL) {
+		ms_err_set(e, "%s:%lu: %s", in->name, item->lineno, he.msg);
+		json_decref(item->rec);
+		item->rec = NULL;
+		return STREAM_BAD;
+	}
+	return STREAM_ITEM;
+}
+
 void
 sshcli_first_line(const char *s, size_t len, char *buf, size_t max)
 {

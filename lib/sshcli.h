@@ -69,6 +69,17 @@ void sshcli_free(struct sshcli *c);
  * NULL (and e) when it has neither or it is not a valid host. */
 const char *sshcli_host(const json_t *rec, struct ms_err *e);
 
+/*
+ * The next input line as a host to log into: stream_next, then
+ * sshcli_host. Returns STREAM_ITEM with item->rec (a new reference) and
+ * *host (borrowed from it), STREAM_EOF, or STREAM_BAD / STREAM_FAIL with
+ * a message in e that names the input and the line.
+ */
+struct stream;
+struct stream_item;
+int sshcli_next(struct stream *in, struct stream_item *item,
+    const char **host, struct ms_err *e);
+
 /* The first line of untrusted text, made inert: control characters as
  * '?', at most max - 1 bytes, NUL-terminated in buf. */
 void sshcli_first_line(const char *s, size_t len, char *buf, size_t max);

@@ -215,7 +215,7 @@ main(int argc, char *argv[])
 	struct stream in;
 	struct stream_item item;
 	struct ms_err e = { "" };
-	const char *lang, *mflag = NULL, *fflag = NULL, *tflag = NULL;
+	const char *lang, *mflag = NULL, *fflag = NULL, *tflag = NULL, *host;
 	char *title, *message, *cmd = NULL, *payload;
 	long long giveup = GIVEUP_DEFAULT;
 	json_t *dlg;
@@ -317,25 +317,16 @@ main(int argc, char *argv[])
 	}
 
 	stream_init(&in, stdin, "<stdin>", 0);
-	while ((r = stream_next(&in, &item, &e)) != STREAM_EOF) {
-		const char *host;
+	while ((r = sshcli_next(&in, &item, &host, &e)) != STREAM_EOF) {
 		struct job *j;
 
-		if (r == STREAM_BAD || r == STREAM_FAIL) {
+		if (r != STREAM_ITEM) {
 			pthread_mutex_lock(&c.mu);
 			ms_error("%s", e.msg);
 			pthread_mutex_unlock(&c.mu);
 			bad = 1;
 			if (r == STREAM_FAIL)
 				break;
-			continue;
-		}
-		if ((host = sshcli_host(item.rec, &e)) == NULL) {
-			pthread_mutex_lock(&c.mu);
-			ms_error("%s:%lu: %s", in.name, item.lineno, e.msg);
-			pthread_mutex_unlock(&c.mu);
-			json_decref(item.rec);
-			bad = 1;
 			continue;
 		}
 		if (dry) {

@@ -252,24 +252,16 @@ main(int argc, char *argv[])
 		const char *host;
 		struct job *j;
 
-		rc = stream_next(&in, &item, &e);
+		rc = sshcli_next(&in, &item, &host, &e);
 		if (rc == STREAM_EOF)
 			break;
-		if (rc == STREAM_BAD || rc == STREAM_FAIL) {
+		if (rc != STREAM_ITEM) {
 			pthread_mutex_lock(&c.mu);
 			ms_error("%s", e.msg);
 			pthread_mutex_unlock(&c.mu);
 			bad = 1;
 			if (rc == STREAM_FAIL)
 				break;
-			continue;
-		}
-		if ((host = sshcli_host(item.rec, &e)) == NULL) {
-			pthread_mutex_lock(&c.mu);
-			ms_error("%s:%lu: %s", in.name, item.lineno, e.msg);
-			pthread_mutex_unlock(&c.mu);
-			json_decref(item.rec);
-			bad = 1;
 			continue;
 		}
 		if ((j = calloc(1, sizeof(*j))) == NULL)

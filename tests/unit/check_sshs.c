@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "sshcli.h"
+#include "stream.h"
 #include "sshs.h"
 #include "unit.h"
 
@@ -209,6 +210,35 @@ START_TEST(cli_host_and_first_line)
 }
 END_TEST
 
+START_TEST(cli_next)
+{
+	const char in[] = "198.18.0.10 extra\n{\"serial\":\"X\"}\n"
+	    "{\"ip\":\"10.0.0.1;x\"}\n{\"host\":\"mac-b\"}\n";
+	FILE *fp = fmemopen((void *)in, sizeof(in) - 1, "r");
+	struct stream s;
+	struct stream_item it;
+	struct ms_err e;
+	const char *host;
+
+	ck_assert_ptr_nonnull(fp);
+	stream_init(&s, fp, "hosts", 0);
+	ck_assert_int_eq(sshcli_next(&s, &it, &host, &e), STREAM_ITEM);
+	ck_assert_str_eq(host, "198.18.0.10");
+	json_decref(it.rec);
+	ck_assert_int_eq(sshcli_next(&s, &it, &host, &e), STREAM_BAD);
+	ck_assert_str_eq(e.msg, "hosts:2: record has no ip or host");
+	ck_assert_ptr_null(it.rec);
+	ck_assert_int_eq(sshcli_next(&s, &it, &host, &e), STREAM_BAD);
+	ck_assert_str_eq(e.msg, "hosts:3: record has an invalid ip or host");
+	ck_assert_int_eq(sshcli_next(&s, &it, &host, &e), STREAM_ITEM);
+	ck_assert_str_eq(host, "mac-b");
+	json_decref(it.rec);
+	ck_assert_int_eq(sshcli_next(&s, &it, &host, &e), STREAM_EOF);
+	stream_close(&s);
+	fclose(fp);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -223,6 +253,7 @@ suite(void)
 	tcase_add_test(tc, pool_hands_back_every_job);
 	tcase_add_test(tc, cli_options);
 	tcase_add_test(tc, cli_host_and_first_line);
+	tcase_add_test(tc, cli_next);
 	suite_add_tcase(s, tc);
 	return s;
 }
