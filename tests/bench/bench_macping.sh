@@ -18,7 +18,7 @@
 . "$(dirname "$0")/../setup.sh"
 need_root
 
-export MACLAB_NAME=ping
+export MACLAB_NAME=${MACLAB_PREFIX:-}pingbench
 lab=$top/tests/lab/maclab
 mp=$O/bin/macping
 net=198.18.0.0/24

@@ -26,7 +26,7 @@ for c in parallel-ssh ssh jq /usr/bin/time setsid ps; do
 	command -v "$c" > /dev/null || { echo "bench_macprobe: $c not found" >&2; exit 1; }
 done
 
-export MACLAB_NAME=probebench
+export MACLAB_NAME=${MACLAB_PREFIX:-}probebench
 export MACSCAN_CONF="$T/none.conf"
 unset SSH_KEY SSH_PASSWORD SSH_PASSWORD_FILE SSH_AUTH_SOCK 2>/dev/null || true
 lab=$top/tests/lab/maclab

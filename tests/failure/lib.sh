@@ -262,7 +262,7 @@ alert_state() {
 lab=$top/tests/lab/maclab
 _lab_down() { "$lab" down > /dev/null 2>&1 || true; }
 lab_up() {
-	export MACLAB_NAME="fail-$1"
+	export MACLAB_NAME="${MACLAB_PREFIX:-}fail-$1"
 	at_exit _lab_down
 	if ! "$lab" up > "$T/lab-up.log" 2>&1; then
 		cat "$T/lab-up.log"

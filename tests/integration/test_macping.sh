@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../setup.sh"
 need_root
 
-export MACLAB_NAME=ping
+export MACLAB_NAME=${MACLAB_PREFIX:-}ping
 lab=$top/tests/lab/maclab
 mp=$O/bin/macping
 scanner=198.18.0.1

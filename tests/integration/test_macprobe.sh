@@ -13,7 +13,7 @@ for c in jq ssh script; do
 	command -v "$c" > /dev/null || { echo "test_macprobe: $c not found" >&2; exit 1; }
 done
 
-export MACLAB_NAME=probe
+export MACLAB_NAME=${MACLAB_PREFIX:-}probe
 lab=$top/tests/lab/maclab
 mp=$O/bin/macprobe
 to=8			# the deadline of run 1 (the tarpit), seconds
