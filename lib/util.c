@@ -127,6 +127,35 @@ buf_grow(struct ms_buf *b, size_t need)
 }
 
 int
+ms_grow(void *vp, size_t *cap, size_t need, size_t size)
+{
+	size_t ncap;
+	void *old, *p;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap > SIZE_MAX / 2 ? need : *cap * 2;
+	if (ncap < need)
+		ncap = need;
+	if (ncap < 8)
+		ncap = 8;
+	if (size == 0 || ncap > SIZE_MAX / size) {
+		errno = ENOMEM;
+		return -1;
+	}
+	/* vp points to a pointer of some object type: read and write it
+	 * as bytes, as the caller's type is not void *. */
+	memcpy(&old, vp, sizeof(old));
+	if ((p = realloc(old, ncap * size)) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	memcpy(vp, &p, sizeof(p));
+	*cap = ncap;
+	return 0;
+}
+
+int
 ms_buf_append(struct ms_buf *b, const void *p, size_t n)
 {
 	if (buf_grow(b, n) == -1)
@@ -309,6 +338,23 @@ ms_utf8_next(const char *s, size_t n, unsigned long *cpp)
 	if (cpp != NULL)
 		*cpp = cp;
 	return k + 1;
+}
+
+size_t
+ms_utf8_cut(const char *s, size_t n, size_t max)
+{
+	size_t i = 0, k;
+
+	if (n <= max)
+		return n;
+	while (i < max) {
+		if ((k = ms_utf8_next(s + i, n - i, NULL)) == 0)
+			k = 1;
+		if (k > max - i)
+			break;
+		i += k;
+	}
+	return i;
 }
 
 int

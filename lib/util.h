@@ -64,6 +64,22 @@ char *ms_buf_steal(struct ms_buf *b, size_t *len);
 char *ms_read_file(const char *path, size_t max, size_t *len,
     struct ms_err *e);
 
+/*
+ * Make room for at least `need` elements of `size` bytes in the array *v
+ * of capacity *cap (in elements): grows to max(need, 2 * *cap, 8), with
+ * every product checked for overflow. *v and *cap change only on
+ * success. 0, or -1 with errno ENOMEM (*v is then left as it was, still
+ * owned by the caller).
+ */
+int ms_grow(void *v, size_t *cap, size_t need, size_t size);
+
+/*
+ * The longest prefix of the n bytes at s that is at most max bytes and
+ * ends on a UTF-8 character boundary: a multi-byte character is never
+ * split. Bytes that are not valid UTF-8 count as one character each.
+ */
+size_t ms_utf8_cut(const char *s, size_t n, size_t max);
+
 /* strdup that returns NULL on NULL. */
 char *ms_strdup(const char *s);
 

@@ -174,6 +174,60 @@ START_TEST(utf8_next)
 }
 END_TEST
 
+START_TEST(grow_checked)
+{
+	int *v = NULL;
+	size_t cap = 0, i;
+
+	ck_assert_int_eq(ms_grow(&v, &cap, 1, sizeof(*v)), 0);
+	ck_assert_uint_eq(cap, 8);
+	for (i = 0; i < 1000; i++) {
+		ck_assert_int_eq(ms_grow(&v, &cap, i + 1, sizeof(*v)), 0);
+		v[i] = (int)i;
+	}
+	ck_assert_uint_ge(cap, 1000);
+	ck_assert_int_eq(v[999], 999);
+	/* A product past SIZE_MAX fails and leaves the array as it was. */
+	errno = 0;
+	ck_assert_int_eq(ms_grow(&v, &cap, SIZE_MAX / 2, sizeof(*v)), -1);
+	ck_assert_int_eq(errno, ENOMEM);
+	ck_assert_uint_ge(cap, 1000);
+	ck_assert_int_eq(v[500], 500);
+	free(v);
+}
+END_TEST
+
+START_TEST(utf8_cut)
+{
+	/* "ab" then é (2 bytes) then € (3 bytes) then 😀 (4 bytes). */
+	static const char s[] = "ab\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
+	size_t n = sizeof(s) - 1;
+
+	ck_assert_uint_eq(ms_utf8_cut(s, n, 100), n);
+	ck_assert_uint_eq(ms_utf8_cut(s, n, 2), 2);
+	ck_assert_uint_eq(ms_utf8_cut(s, n, 3), 2);
+	ck_assert_uint_eq(ms_utf8_cut(s, n, 4), 4);
+	ck_assert_uint_eq(ms_utf8_cut(s, n, 6), 4);
+	ck_assert_uint_eq(ms_utf8_cut(s, n, 7), 7);
+	ck_assert_uint_eq(ms_utf8_cut(s, n, 10), 7);
+	ck_assert_uint_eq(ms_utf8_cut(s, n, 0), 0);
+	/* Invalid bytes count one each, so they can be cut anywhere. */
+	ck_assert_uint_eq(ms_utf8_cut("\xff\xfe\xfd", 3, 2), 2);
+	/* 120 ASCII digits then 4 é: cut at 128 keeps 4 é, at 127 three. */
+	{
+		char big[200];
+		size_t i;
+
+		memset(big, '1', 120);
+		for (i = 0; i < 4; i++)
+			memcpy(big + 120 + 2 * i, "\xc3\xa9", 2);
+		ck_assert_uint_eq(ms_utf8_cut(big, 128, 128), 128);
+		ck_assert_uint_eq(ms_utf8_cut(big, 128, 127), 126);
+		ck_assert(ms_utf8_valid(big, ms_utf8_cut(big, 128, 125)));
+	}
+}
+END_TEST
+
 START_TEST(monotonic)
 {
 	int64_t a = ms_now_ns(), b = ms_now_ns();
@@ -206,6 +260,8 @@ suite(void)
 	tcase_add_test(tc, read_file_bounded);
 	tcase_add_test(tc, utf8);
 	tcase_add_test(tc, utf8_next);
+	tcase_add_test(tc, grow_checked);
+	tcase_add_test(tc, utf8_cut);
 	tcase_add_test(tc, monotonic);
 	tcase_add_test(tc, bzero_wipes);
 	suite_add_tcase(s, tc);
