@@ -137,10 +137,15 @@ install: all
 	mkdir -p $(DESTDIR)$(SYSUSERSDIR)
 	cp -f packaging/systemd/macscan.sysusers $(DESTDIR)$(SYSUSERSDIR)/macscan.conf
 	mkdir -p $(DESTDIR)$(SYSCONFDIR)/macscan
+	# The configuration holds secrets: never readable by others, and
+	# readable by the macscan group where it exists.
 	if [ -f share/macscan.conf.example ] && \
 		[ ! -f $(DESTDIR)$(SYSCONFDIR)/macscan/macscan.conf ]; then \
 		cp share/macscan.conf.example \
-		$(DESTDIR)$(SYSCONFDIR)/macscan/macscan.conf; fi
+		$(DESTDIR)$(SYSCONFDIR)/macscan/macscan.conf && \
+		chmod 0640 $(DESTDIR)$(SYSCONFDIR)/macscan/macscan.conf && \
+		{ ! getent group macscan >/dev/null 2>&1 || chgrp macscan \
+		$(DESTDIR)$(SYSCONFDIR)/macscan/macscan.conf; }; fi
 
 uninstall:
 	for b in $(CPROGS) $(SHPROGS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$b; done
