@@ -126,7 +126,9 @@ esac
 vol=/System/Volumes/Data
 [ -d "$vol" ] || vol=/
 
-# Group 1: the battery, then system_profiler (about a second per start;
+# Four groups of about equal length, the slow commands (system_profiler,
+# softwareupdate, osascript, tmutil) each in its own. Group 1: the
+# battery, then system_profiler (about a second per start;
 # SPPowerDataType only where there is a battery, in the same run).
 (
 	run g1 09 ioreg 10 256 ioreg -rn AppleSmartBattery -w0
@@ -137,10 +139,13 @@ vol=/System/Volumes/Data
 		run g1 10 system_profiler 30 256 system_profiler \
 		    SPHardwareDataType
 	fi
+	run g1 07 sw_vers 5 32 sw_vers
+	run g1 08 pmset 10 32 pmset -g batt
+	run g1 14 platform 10 256 ioreg -rd1 -c IOPlatformExpertDevice
 ) </dev/null &
 g1=$!
 
-# Group 2: what macOS knows of updates, without a network scan.
+# Group 2: what macOS knows of updates, without a network scan; SIP.
 (
 	run2 g2 21 updates 20 64 softwareupdate --list --no-scan
 	run g2 22 updates_prefs 10 32 defaults read \
@@ -150,10 +155,12 @@ g1=$!
 	run g2 23 xprotect 10 16 defaults read "$x/Contents/Info.plist" \
 	    CFBundleShortVersionString
 	run2 g2 27 enrollment 10 32 profiles status -type enrollment
+	run2 g2 17 sip 5 32 csrutil status
+	run2 g2 18 ssv 5 16 csrutil authenticated-root status
 ) </dev/null &
 g2=$!
 
-# Group 3: the data volume, Time Machine, the internal disk.
+# Group 3: the data volume, Time Machine, the disk, the network ports.
 (
 	run g3 11 df 10 32 df -k "$vol"
 	run g3 12 disk_available 15 16 osascript -l JavaScript -e '
@@ -171,6 +178,7 @@ function run(argv) {
 	run2 g3 24 tm_destinations 10 32 tmutil destinationinfo
 	run2 g3 25 tm_latest 10 32 tmutil latestbackup
 	run g3 26 smart 10 64 diskutil info disk0
+	run g3 15 ports 10 32 networksetup -listallhardwareports
 ) </dev/null &
 g3=$!
 
@@ -180,14 +188,8 @@ run g0 04 computer_name 5 16 scutil --get ComputerName
 run g0 05 sysctl 5 32 sysctl hw.model hw.memsize kern.boottime \
     machdep.cpu.brand_string kern.memorystatus_vm_pressure_level
 run g0 06 now 5 16 date '+%s %z'
-run g0 07 sw_vers 5 32 sw_vers
-run g0 08 pmset 10 32 pmset -g batt
 run g0 13 console_user 5 16 stat -f%Su /dev/console
-run g0 14 platform 10 256 ioreg -rd1 -c IOPlatformExpertDevice
-run g0 15 ports 10 32 networksetup -listallhardwareports
 run2 g0 16 filevault 10 16 fdesetup status
-run2 g0 17 sip 5 32 csrutil status
-run2 g0 18 ssv 5 16 csrutil authenticated-root status
 run2 g0 19 gatekeeper 5 16 spctl --status
 run2 g0 20 firewall 5 16 socketfilterfw --getglobalstate
 

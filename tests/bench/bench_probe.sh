@@ -6,7 +6,7 @@
 # once, one watchdog, outputs capped in files). For each, run inside the
 # Mac's namespaces in a PID namespace of its own (so the last PID given
 # there is the number of processes started):
-#   - wall time, the median of BENCH_RUNS runs (default 5), on the lab's
+#   - wall time, the median of BENCH_RUNS runs (default 9), on the lab's
 #     fake macOS commands (shell scripts: they cost more than the real
 #     ones, and start processes of their own);
 #   - processes started, with those fakes;
@@ -17,7 +17,7 @@
 need_root
 export MACLAB_NAME=${MACLAB_PREFIX:-}probe1bench
 lab=$top/tests/lab/maclab
-runs=${BENCH_RUNS:-5}
+runs=${BENCH_RUNS:-9}
 lab_down() { "$lab" down > /dev/null 2>&1 || true; }
 at_exit lab_down
 if ! "$lab" up > "$T/up.log" 2>&1; then
@@ -48,23 +48,28 @@ one() {
 		echo $(((t1 - t0) / 1000000)) $(cat /proc/sys/kernel/ns_last_pid)
 	' sh "$1" "${2:-}"
 }
-# measure NAME SCRIPT: median wall, processes with fakes and with true.
-measure() {
-	: > "$T/$1.runs"
-	i=0
-	while [ "$i" -lt "$runs" ]; do
-		one "$2" >> "$T/$1.runs"
-		i=$((i + 1))
-	done
-	w=$(cut -d' ' -f1 "$T/$1.runs" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-	p=$(cut -d' ' -f2 "$T/$1.runs" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+# The runs alternate, before and after, so that a change in the
+# machine's load (other work on the same cores) weighs on both alike.
+: > "$T/before.runs"
+: > "$T/after.runs"
+i=0
+while [ "$i" -lt "$runs" ]; do
+	one "$T/before.sh" >> "$T/before.runs"
+	one "$T/after.sh" >> "$T/after.runs"
+	i=$((i + 1))
+done
+med() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+# NAME SCRIPT: median wall, processes with the fakes and with true(1).
+# Not counted: the shell that runs the probe, and the measure's own
+# processes (the outer sh, its two dates and its cat): 5.
+summary() {
+	w=$(cut -d' ' -f1 "$T/$1.runs" | med)
+	p=$(cut -d' ' -f2 "$T/$1.runs" | med)
 	q=$(one "$2" "$T/null" | cut -d' ' -f2)
-	# Not counted: the shell that runs the probe, and the measure's own
-	# processes (the outer sh, its two dates and its cat): 5.
 	echo "$w $((p - 5)) $((q - 5))" > "$T/$1.m"
 }
-measure before "$T/before.sh"
-measure after "$T/after.sh"
+summary before "$T/before.sh"
+summary after "$T/after.sh"
 set -- $(cat "$T/before.m") $(cat "$T/after.m")
 bw=$1 bp=$2 bq=$3 aw=$4 ap=$5 aq=$6
 check "the probe after prints every section" sh -c \
