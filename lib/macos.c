@@ -224,7 +224,7 @@ why_incomplete(const struct span *s, unsigned flags, int ended)
 int
 macos_parse_probe(const char *out, size_t len, json_t *rec, struct ms_err *e)
 {
-	static const char *names[S_COUNT];
+	const char *names[S_COUNT];
 	struct span s[S_COUNT];
 	const char *why[S_COUNT];
 	int ok[S_COUNT];

@@ -143,8 +143,9 @@ int macos_parse_now(const char *text, size_t len, long long *now,
  * Returns 0 and *sec, or -1. */
 int macos_parse_boottime(const char *text, size_t len, long long *sec);
 
-/* uptime_s from the boottime and `date +%s` (or '+%s %z') texts, both of the Mac's own
- * clock; not set when either is unreadable or now is before the boot. */
+/* uptime_s from the boottime and `date +%s` (or '+%s %z') texts, both
+ * of the Mac's own clock; not set when either is unreadable or now is
+ * before the boot. */
 int macos_parse_uptime(const char *boottime, size_t blen, const char *now,
     size_t nlen, json_t *rec);
 
@@ -249,8 +250,9 @@ int macos_parse_xprotect(const char *text, size_t len, json_t *rec);
 
 /*
  * tmutil destinationinfo and tmutil latestbackup: backup and
- * backup_last_at. no_access when either says it requires Full Disk
- * Access; not_configured for "No destinations configured"; ok with the
+ * backup_last_at. not_configured when destinationinfo (which needs no
+ * Full Disk Access) says "No destinations configured"; else no_access
+ * when either says it requires Full Disk Access; ok with the
  * latest backup's name (YYYY-MM-DD-HHMMSS, the Mac's local time, made
  * UTC with the offset of the now section: backup_last_at only when that
  * offset is known); never when no backup of this Mac is on a mounted

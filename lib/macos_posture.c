@@ -392,13 +392,16 @@ macos_parse_tmutil(const char *dest, size_t dlen, const char *latest,
 
 	GUARD(dest, dlen);
 	GUARD(latest, llen);
+	/* destinationinfo needs no Full Disk Access: when it says there is
+	 * no destination, that is known whatever latestbackup says. */
+	if (find(dest, dlen, "No destinations configured") != NULL &&
+	    find(dest, dlen, "requires Full Disk Access") == NULL)
+		return set_str(rec, "backup", "not_configured", 14);
 	/* "tmutil: latestbackup requires Full Disk Access privileges.": the
 	 * SSH session may not look, which says nothing about the backups. */
 	if (find(latest, llen, "requires Full Disk Access") != NULL ||
 	    find(dest, dlen, "requires Full Disk Access") != NULL)
 		return set_str(rec, "backup", "no_access", 9);
-	if (find(dest, dlen, "No destinations configured") != NULL)
-		return set_str(rec, "backup", "not_configured", 14);
 	if (line_starting(latest, llen, "/", &l, &n) &&
 	    backup_stamp(l, n, &t) == 0) {
 		count(&c, set_str(rec, "backup", "ok", 2));

@@ -24,7 +24,8 @@
 
 LC_ALL=C
 LANG=C
-PATH=${MACSCAN_PROBE_PATH:-/usr/bin:/bin:/usr/sbin:/sbin:/usr/libexec/ApplicationFirewall}
+PATH=/usr/bin:/bin:/usr/sbin:/sbin:/usr/libexec/ApplicationFirewall
+PATH=${MACSCAN_PROBE_PATH:-$PATH}
 export LC_ALL LANG PATH
 umask 077
 # The shell's own messages (a killed job) are no business of macprobe.
