@@ -92,7 +92,7 @@ watchdog() {
 		sleep 1
 		_i=$((_i + 1))
 		for _g in g0 g1 g2 g3; do
-			_p= _s=
+			_p='' _s='' _w=''
 			read -r _p _s <"$d/$_g.run" 2>/dev/null
 			case $_p$_s in ''|*[!0-9]*) continue ;; esac
 			eval "_w=\${w_$_g:-}"
@@ -118,7 +118,7 @@ Darwin|'') ;;
 	printf '@@macscan:%s:end@@\n' "$n" >"$d/s/99a"
 	kill "$wd"
 	cat "$d"/s/* </dev/null
-	rm -rf "$d" </dev/null
+	rm -rf "$d"
 	exit 0
 	;;
 esac
@@ -198,5 +198,5 @@ wait "$g1" "$g2" "$g3"
 kill "$wd"
 printf '@@macscan:%s:end@@\n' "$n" >"$d/s/99a"
 cat "$d"/s/* </dev/null
-rm -rf "$d" </dev/null
+rm -rf "$d"
 exit 0
