@@ -60,6 +60,8 @@ trap 'rm -rf "$d"; exit 1' HUP INT TERM
 _run() {
 	_e=$1 _g=$2 _f=$d/s/$3 _n=$4 _t=$5 _b=$6
 	shift 6
+	# A group goes no further once the probe's shell is gone.
+	kill -0 "$$" 2>/dev/null || exit 0
 	printf '@@macscan:%s:%s@@\n' "$n" "$_n" >"${_f}a"
 	if ! command -v "$1" >/dev/null 2>&1; then
 		printf '\n@@macscan:%s:%s:-:%s@@\n' "$n" "$_n" $((_b * 512)) \
@@ -94,7 +96,8 @@ watchdog() {
 		for _g in g0 g1 g2 g3; do
 			_p='' _s='' _w=''
 			read -r _p _s <"$d/$_g.run" 2>/dev/null
-			case $_p$_s in ''|*[!0-9]*) continue ;; esac
+			case $_p in ''|*[!0-9]*) continue ;; esac
+			case $_s in ''|*[!0-9]*) continue ;; esac
 			eval "_w=\${w_$_g:-}"
 			case $_w in
 			"$_p":*) _dl=${_w#*:} ;;
