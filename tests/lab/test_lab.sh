@@ -202,7 +202,33 @@ mac_checks() {
 		grep -qx "          Condition: $(jq -r .battery_condition <<<"$rec")" <<<"$io" || echo "fake:condition" >>"$r"
 	fi
 }
-for ip in $MACS; do mac_checks "$ip" & done
+# posture_checks IP: the posture fakes print the profile's values, in
+# the wordings the probe reads, and the session has the Mac's UTC offset.
+posture_checks() {
+	local ip=$1 rec out want r=$TMP/res.$1
+	rec=$(jq -c --arg ip "$ip" 'select(.ip == $ip)' "$TMP/expect.ndjson")
+	out=$(kssh "$ip" 'fdesetup status | head -n 1; csrutil status | head -n 1
+		spctl --status; /usr/libexec/ApplicationFirewall/socketfilterfw --getglobalstate
+		diskutil info disk0 | sed -n "s/^ *SMART Status: *//p"
+		sysctl -n kern.memorystatus_vm_pressure_level
+		networksetup -listallhardwareports | sed -n "s/^Ethernet Address: //p" | head -n 1
+		date +%z' 2>/dev/null) || { echo "posture:ssh" >>"$r"; return 0; }
+	want=$(jq -r '
+		(if .filevault == "on" or .filevault == "encrypting" then "FileVault is On." else "FileVault is Off." end),
+		({"enabled": "System Integrity Protection status: enabled.",
+		  "disabled": "System Integrity Protection status: disabled.",
+		  "custom": "System Integrity Protection status: unknown (Custom Configuration)."}[.sip]),
+		"assessments \(.gatekeeper)",
+		(.firewall as $f | {"off": "(State = 0)", "on": "(State = 1)", "block_all": "(State = 2)"}[$f]),
+		({"verified": "Verified", "failing": "Failing", "not_supported": "Not Supported"}[.disk_smart]),
+		({"normal": "1", "warn": "2", "critical": "4"}[.memory_pressure])' <<<"$rec")
+	[ "$(sed -n '1,3p;5,6p' <<<"$out")" = "$(sed -n '1,3p;5,6p' <<<"$want")" ] || echo "posture:values" >>"$r"
+	case $(sed -n 4p <<<"$out") in *"$(sed -n 4p <<<"$want")") ;; *) echo "posture:firewall" >>"$r" ;; esac
+	[ "$(jq -r '.hw_macs[0]' <<<"$rec")" = "$(sed -n 7p <<<"$out")" ] || echo "posture:ports" >>"$r"
+	[ "$(sed -n 8p <<<"$out")" = "$(TZ=$(awk -F= '$1 == "TIMEZONE" { v = $2 } END { print v }' \
+		"$STATE/hosts/$(jq -r .lab_id <<<"$rec")/host.env") date +%z)" ] || echo "posture:tz" >>"$r"
+}
+for ip in $MACS; do { mac_checks "$ip"; posture_checks "$ip"; } & done
 wait
 fails() { # fails PATTERN: "ip:what ..." for the result lines matching PATTERN
 	local ip f l
@@ -218,6 +244,8 @@ keyfail=$(fails key)
 outfail=$(fails 'out:*')
 pwfail=$(fails password)
 fakefail=$(fails 'fake:*')
+posturefail=$(fails 'posture:*')
+check "fdesetup, csrutil, spctl, socketfilterfw, diskutil, sysctl, networksetup and the session's date print each profile's posture${posturefail:+ (wrong:$posturefail)}" test -z "$posturefail"
 check "ssh by key into all 16 Macs${keyfail:+ (failed:$keyfail)}" test -z "$keyfail"
 check "sw_vers, pmset -g batt, df -k / print each profile's values${outfail:+ (wrong:$outfail)}" test -z "$outfail"
 check "ssh by password (SSH_ASKPASS) into all 16 Macs${pwfail:+ (failed:$pwfail)}" test -z "$pwfail"
