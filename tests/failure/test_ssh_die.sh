@@ -62,7 +62,8 @@ check_match "sshd killed: error or timeout" '^(error|timeout)$' "$p"
 check_match "sshd killed: probe_error says the connection went" \
     '(closed|lost|reset|EOF|end of file|disconnect|timed out)' "$e"
 check_eq "sshd killed: probe_error is one line" 1 "$(printf '%s\n' "$e" | wc -l)"
-check "sshd killed: within the deadline ($s s <= $to s)" le "$s" "$to"
+check "sshd killed: within the deadline + 5 s ($s s <= $((to + 5)) s; the margin for a loaded machine)" \
+    le "$s" $((to + 5))
 p=$(field "$T/p.ndjson" "$cut" probe)
 e=$(field "$T/p.ndjson" "$cut" probe_error)
 s=$(secs_of "$T/p.err" "$cut")
