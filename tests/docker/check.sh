@@ -51,13 +51,12 @@ own=0
 bridge=""
 stop_engine() {
 	[ "$own" = 1 ] || return 0
-	if [ -f "$T/dockerd.pid" ]; then
-		kill "$(cat "$T/dockerd.pid")" 2>/dev/null
-		for _ in $(seq 300); do
-			[ -e "/proc/$(cat "$T/dockerd.pid" 2>/dev/null)" ] || break
-			sleep 0.1
-		done
-	fi
+	kill "$dpid" 2>/dev/null
+	for _ in $(seq 600); do
+		kill -0 "$dpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$dpid" 2>/dev/null
 	wait "$dpid" 2>/dev/null
 	# Whatever a killed engine left mounted under its data root.
 	findmnt -rn -o TARGET | grep "^$T/" | sort -r |
