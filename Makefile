@@ -113,6 +113,12 @@ demo: deps-demo
 bench: all
 	O=$(O) sh tests/bench/run
 
+# The Docker image and compose file, built and run against the lab
+# (root; starts its own dockerd unless DOCKER_HOST names one).
+docker-check:
+	sh tools/deps.sh docker
+	bash tests/docker/check.sh
+
 # libFuzzer harnesses, built with clang; FUZZTIME seconds per harness.
 FUZZTIME = 60
 fuzz:
@@ -161,4 +167,4 @@ clean:
 	rm -rf $(O) $(O)-fuzz $(O)-san
 
 .PHONY: all units check check-unit check-sh check-valgrind deps deps-test \
-	deps-demo demo bench fuzz install uninstall clean
+	deps-demo demo bench docker-check fuzz install uninstall clean
