@@ -4,6 +4,66 @@
 
 include config.mk
 
+# The platform: config.mk's PLATFORM, else what uname -s says.
+ifeq ($(PLATFORM),)
+UNAME_S := $(shell uname -s 2>/dev/null)
+ifeq ($(UNAME_S),Linux)
+PLATFORM = linux
+else ifeq ($(UNAME_S),Darwin)
+PLATFORM = macos
+else ifneq ($(filter FreeBSD OpenBSD DragonFly,$(UNAME_S)),)
+PLATFORM = bsd
+endif
+endif
+
+# Platform files: one per concern (event loop, system calls, privileges,
+# macping's ICMP socket and neighbour table); a platform compiles one of
+# each. Everything else uses only what macOS has (and POSIX names, as
+# the portable build checks). portable keeps two Linux files: the
+# neighbour table (no routing sysctl on Linux, no POSIX interface) and
+# the capabilities (which only Linux has, and a POSIX setuid leaves).
+PLATFILES_linux = lib/evloop_epoll.c lib/sys_linux.c lib/priv_linux.c \
+	cmd/macping/icmp_linux.c cmd/macping/neigh_netlink.c
+PLATFILES_macos = lib/evloop_kqueue.c lib/sys_posix.c lib/priv_posix.c \
+	cmd/macping/icmp_posix.c cmd/macping/neigh_route.c
+PLATFILES_bsd = $(PLATFILES_macos)
+PLATFILES_portable = lib/evloop_poll.c lib/sys_posix.c lib/priv_linux.c \
+	cmd/macping/icmp_posix.c cmd/macping/neigh_netlink.c
+PLATFILES_ALL := $(sort $(PLATFILES_linux) $(PLATFILES_macos) \
+	$(PLATFILES_portable))
+PLATFILES := $(PLATFILES_$(PLATFORM))
+ifeq ($(PLATFILES),)
+$(error unknown platform '$(PLATFORM)': set PLATFORM=linux, macos, bsd or portable)
+endif
+
+# Each platform's feature macros. The portable build is POSIX.1-2008
+# with implicit declarations as errors, so a call outside POSIX fails to
+# build; the files named below also use an interface that POSIX does not
+# name but that Linux, macOS and the BSDs all have (the reason beside
+# each), and get _DEFAULT_SOURCE (BSD) or _XOPEN_SOURCE=700 (XSI) for it.
+# Linux platform files define _GNU_SOURCE themselves.
+ifeq ($(PLATFORM),linux)
+PLAT_CPPFLAGS = -D_GNU_SOURCE
+endif
+ifeq ($(PLATFORM),portable)
+PLAT_CPPFLAGS = -D_POSIX_C_SOURCE=200809L
+PLAT_CFLAGS = -Werror=implicit-function-declaration
+PORTABLE_BSD = \
+	lib/sys_posix.c \
+	cmd/macping/macping.c \
+	cmd/machttp/machttp.c \
+	lib/mime.c
+PORTABLE_XSI = \
+	cmd/macstore/macstore.c
+endif
+# lib/sys_posix.c      arc4random_buf
+# cmd/macping/macping.c getifaddrs, IFF_UP, IFF_LOOPBACK
+# cmd/machttp/machttp.c NI_MAXHOST, NI_MAXSERV
+# lib/mime.c           struct tm's tm_gmtoff
+# cmd/macstore/macstore.c XSI: wcwidth, strptime
+file_cppflags = $(if $(filter $(1),$(PORTABLE_BSD)),-D_DEFAULT_SOURCE) \
+	$(if $(filter $(1),$(PORTABLE_XSI)),-D_XOPEN_SOURCE=700)
+
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo "-lssh -ljansson -lcurl")
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
@@ -17,13 +77,17 @@ XCFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=
 XLDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-MS_CFLAGS = $(CPPFLAGS) -Ilib -I$(O)/gen $(PKG_CFLAGS) $(CFLAGS) $(XCFLAGS)
+MS_CFLAGS = $(CPPFLAGS) $(PLAT_CPPFLAGS) -Ilib -I$(O)/gen $(PKG_CFLAGS) \
+	$(CFLAGS) $(PLAT_CFLAGS) $(XCFLAGS)
 MS_LDFLAGS = $(LDFLAGS) $(XLDFLAGS)
 
 # Everything is discovered: a library module is lib/NAME.c, a program is
 # cmd/NAME/ with C sources (or NAME.sh for a shell program), a unit suite
 # is tests/unit/check_NAME.c, a fuzz harness is tests/fuzz/fuzz_NAME.c.
-LIBSRC := $(sort $(wildcard lib/*.c))
+# A suite or harness that tests a program's own module names its source
+# on a line " * Sources: cmd/NAME/FILE.c" of its opening comment.
+LIBSRC := $(sort $(filter-out $(PLATFILES_ALL),$(wildcard lib/*.c)) \
+	$(filter lib/%,$(PLATFILES)))
 LIBOBJ := $(LIBSRC:%.c=$(O)/%.o) $(O)/gen/embed.o
 LIB := $(O)/libmacscan.a
 CPROGS := $(sort $(patsubst cmd/%/,%,$(dir $(wildcard cmd/*/*.c))))
@@ -43,7 +107,7 @@ all: $(LIB) $(BINS)
 
 $(O)/lib/%.o: lib/%.c $(HDRS) config.mk
 	@mkdir -p $(@D)
-	$(CC) $(MS_CFLAGS) -c -o $@ $<
+	$(CC) $(MS_CFLAGS) $(call file_cppflags,$<) -c -o $@ $<
 
 $(O)/gen/embed.c: tools/embed.sh $(EMBEDSRC)
 	@mkdir -p $(@D)
@@ -56,20 +120,32 @@ $(LIB): $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $(LIBOBJ)
 
+# A program's sources: its directory's, less the other platforms' files.
+progsrc = $(filter-out $(filter-out $(PLATFILES),$(PLATFILES_ALL)), \
+	$(wildcard cmd/$(1)/*.c))
+testsrc = $(shell sed -n 's|^ \* Sources: ||p' $(1))
+
 .SECONDEXPANSION:
-$(CPROGS:%=$(O)/bin/%): $$(wildcard cmd/$$(@F)/*.c) $$(wildcard cmd/$$(@F)/*.h) $(HDRS) $(LIB)
+$(O)/cmd/%.o: cmd/%.c $(HDRS) $$(wildcard $$(dir cmd/$$*)*.h) config.mk
 	@mkdir -p $(@D)
-	$(CC) $(MS_CFLAGS) -Icmd/$(@F) -o $@ $(filter %.c,$^) $(LIB) $(MS_LDFLAGS) $(PKG_LIBS)
+	$(CC) $(MS_CFLAGS) $(call file_cppflags,$<) -I$(<D) -c -o $@ $<
+
+$(CPROGS:%=$(O)/bin/%): $$(patsubst %.c,$(O)/%.o,$$(call progsrc,$$(@F))) \
+	$$(wildcard cmd/$$(@F)/*.h) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(MS_CFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(MS_LDFLAGS) $(PKG_LIBS)
 
 $(SHPROGS:%=$(O)/bin/%): $$(wildcard cmd/$$(@F)/$$(@F).sh)
 	@mkdir -p $(@D)
 	sed 's|@SHAREDIR@|$(SHAREDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g; s|@VERSION@|$(VERSION)|g' $< > $@.tmp
 	chmod 755 $@.tmp && mv $@.tmp $@
 
-$(O)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB)
+$(O)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB) \
+	$$(call testsrc,tests/unit/$$*.c)
 	@mkdir -p $(@D)
-	$(CC) $(MS_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< $(LIB) \
-		$(MS_LDFLAGS) $(PKG_LIBS) $(CHECK_LIBS)
+	$(CC) $(MS_CFLAGS) $(CHECK_CFLAGS) -Itests/unit \
+		$(addprefix -I,$(sort $(dir $(call testsrc,$<)))) -o $@ \
+		$(filter %.c,$^) $(LIB) $(MS_LDFLAGS) $(PKG_LIBS) $(CHECK_LIBS)
 
 units: $(UNITS)
 
@@ -111,7 +187,12 @@ bench: all
 FUZZTIME = 60
 fuzz:
 	sh tools/deps.sh fuzz
-	O=$(O)-fuzz FUZZTIME=$(FUZZTIME) sh tests/fuzz/run $(FUZZSRC)
+	O=$(O)-fuzz FUZZTIME=$(FUZZTIME) LIBSRC="$(LIBSRC)" \
+		sh tests/fuzz/run $(FUZZSRC)
+
+# The library's sources for this platform (tests/fuzz/run asks).
+libsrc:
+	@echo $(LIBSRC)
 
 install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin
@@ -150,4 +231,4 @@ clean:
 	rm -rf $(O) $(O)-fuzz $(O)-san
 
 .PHONY: all units check check-unit check-sh check-valgrind deps deps-test \
-	deps-demo demo bench fuzz install uninstall clean
+	deps-demo demo bench fuzz libsrc install uninstall clean

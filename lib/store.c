@@ -2699,13 +2699,16 @@ hist_append(struct store *st, const char *data, size_t len, int *due,
 				size_t n = at > (off_t)sizeof(buf) ?
 				    sizeof(buf) : (size_t)at;
 				ssize_t r;
-				char *q;
+				size_t q;
 
 				at -= (off_t)n;
 				if ((r = pread(fd, buf, n, at)) != (ssize_t)n)
 					goto fail;
-				if ((q = memrchr(buf, '\n', n)) != NULL) {
-					at += q - buf + 1;
+				/* The last newline (memrchr is GNU's). */
+				for (q = n; q > 0 && buf[q - 1] != '\n'; q--)
+					;
+				if (q > 0) {
+					at += (off_t)q;
 					break;
 				}
 			}
