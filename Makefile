@@ -140,7 +140,7 @@ $(SHPROGS:%=$(O)/bin/%): $$(wildcard cmd/$$(@F)/$$(@F).sh)
 	sed 's|@SHAREDIR@|$(SHAREDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g; s|@VERSION@|$(VERSION)|g' $< > $@.tmp
 	chmod 755 $@.tmp && mv $@.tmp $@
 
-$(O)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB) \
+$(O)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB) \
 	$$(call testsrc,tests/unit/$$*.c)
 	@mkdir -p $(@D)
 	$(CC) $(MS_CFLAGS) $(CHECK_CFLAGS) -Itests/unit \
