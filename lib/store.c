@@ -29,6 +29,7 @@
 #include "record.h"
 #include "rfc3339.h"
 #include "store.h"
+#include "sys.h"
 
 #define SNAPDIR "snapshots"
 #define HISTORY "history.ndjson"
@@ -2721,13 +2722,13 @@ hist_append(struct store *st, const char *data, size_t len, int *due,
 	if (fstat(fd, &sb) == -1)
 		goto fail;
 	base = sb.st_size;
-	if (write_all(fd, data, len) == -1 || fdatasync(fd) == -1 ||
+	if (write_all(fd, data, len) == -1 || sys_fdatasync(fd) == -1 ||
 	    fstat(fd, &sb) == -1) {
 		/* All of the scan or none of it: cut a partial append (a
 		 * full disk) back to where it started. */
 		saved = errno;
 		if (ftruncate(fd, base) == 0)
-			(void)fdatasync(fd);
+			(void)sys_fdatasync(fd);
 		errno = saved;
 		goto fail;
 	}

@@ -32,5 +32,12 @@ int sys_socket(int domain, int type, int protocol, int nonblock);
 int sys_accept(int fd, struct sockaddr *sa, socklen_t *len);
 /* Fill buf with n bytes from the system's secure random source. */
 int sys_random(void *buf, size_t n);
+/*
+ * Put fd's data on stable storage, as fdatasync(2) does on Linux (the
+ * drive's cache flushed too). macOS declares no fdatasync, and its fsync
+ * leaves the drive's cache: there it is fcntl(F_FULLFSYNC), falling back
+ * to fsync on file systems that do not support it.
+ */
+int sys_fdatasync(int fd);
 
 #endif

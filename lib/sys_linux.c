@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <unistd.h>
 
 #include "sys.h"
 
@@ -24,6 +25,12 @@ int
 sys_accept(int fd, struct sockaddr *sa, socklen_t *len)
 {
 	return accept4(fd, sa, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+int
+sys_fdatasync(int fd)
+{
+	return fdatasync(fd);
 }
 
 int

@@ -69,6 +69,18 @@ sys_accept(int fd, struct sockaddr *sa, socklen_t *len)
 }
 
 int
+sys_fdatasync(int fd)
+{
+#ifdef F_FULLFSYNC
+	if (fcntl(fd, F_FULLFSYNC) == 0)
+		return 0;
+	return fsync(fd);
+#else
+	return fdatasync(fd);
+#endif
+}
+
+int
 sys_random(void *buf, size_t n)
 {
 	arc4random_buf(buf, n);
