@@ -16,6 +16,27 @@ PLATFORM = bsd
 endif
 endif
 
+# On a Mac everything lives under PREFIX, as Homebrew's packages do: the
+# configuration in PREFIX/etc, the store in PREFIX/var/lib/macscan, the
+# logs in PREFIX/var/log/macscan (unless given on the command line).
+# Homebrew's curl is keg-only: its pkg-config file is off the default path.
+ifeq ($(PLATFORM),macos)
+ifeq ($(origin SYSCONFDIR),file)
+SYSCONFDIR = $(PREFIX)/etc
+endif
+ifeq ($(origin STATEDIR),file)
+STATEDIR = $(PREFIX)/var/lib/macscan
+endif
+ifeq ($(origin LOGDIR),file)
+LOGDIR = $(PREFIX)/var/log/macscan
+endif
+BREW_CURL := $(shell brew --prefix curl 2>/dev/null)
+ifneq ($(BREW_CURL),)
+PKG_CONFIG := PKG_CONFIG_PATH="$(BREW_CURL)/lib/pkgconfig:$$PKG_CONFIG_PATH" \
+	$(PKG_CONFIG)
+endif
+endif
+
 # Platform files: one per concern (event loop, system calls, privileges,
 # macping's ICMP socket and neighbour table); a platform compiles one of
 # each. Everything else uses only what macOS has (and POSIX names, as
@@ -135,6 +156,15 @@ $(CPROGS:%=$(O)/bin/%): $$(patsubst %.c,$(O)/%.o,$$(call progsrc,$$(@F))) \
 	@mkdir -p $(@D)
 	$(CC) $(MS_CFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(MS_LDFLAGS) $(PKG_LIBS)
 
+# launchd's jobs with this build's paths (make install puts them in
+# SHAREDIR/launchd on a Mac).
+PLISTS := $(patsubst packaging/launchd/%,$(O)/launchd/%,\
+	$(wildcard packaging/launchd/*.plist))
+launchd: $(PLISTS)
+$(O)/launchd/%.plist: packaging/launchd/%.plist config.mk
+	@mkdir -p $(@D)
+	sed 's|@PREFIX@|$(PREFIX)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g; s|@STATEDIR@|$(STATEDIR)|g; s|@LOGDIR@|$(LOGDIR)|g; s|@SHAREDIR@|$(SHAREDIR)|g' $< > $@.tmp && mv $@.tmp $@
+
 $(SHPROGS:%=$(O)/bin/%): $$(wildcard cmd/$$(@F)/$$(@F).sh)
 	@mkdir -p $(@D)
 	sed 's|@SHAREDIR@|$(SHAREDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g; s|@VERSION@|$(VERSION)|g' $< > $@.tmp
@@ -190,11 +220,14 @@ fuzz:
 	O=$(O)-fuzz FUZZTIME=$(FUZZTIME) LIBSRC="$(LIBSRC)" \
 		sh tests/fuzz/run $(FUZZSRC)
 
-# The library's sources for this platform (tests/fuzz/run asks).
+# The library's sources for this platform (tests/fuzz/run asks), and the
+# platform with its files (tests/cli/test_platform.sh).
 libsrc:
 	@echo $(LIBSRC)
+platfiles:
+	@echo $(PLATFORM) $(PLATFILES)
 
-install: all
+install: all $(if $(filter macos,$(PLATFORM)),launchd)
 	mkdir -p $(DESTDIR)$(PREFIX)/bin
 	for b in $(BINS); do cp -f $$b $(DESTDIR)$(PREFIX)/bin/ && \
 		chmod 755 $(DESTDIR)$(PREFIX)/bin/$${b##*/}; done
@@ -205,12 +238,18 @@ install: all
 	for m in $(MAN1); do cp -f $$m $(DESTDIR)$(MANPREFIX)/man1/; done
 	for m in $(MAN5); do cp -f $$m $(DESTDIR)$(MANPREFIX)/man5/; done
 	for m in $(MAN7); do cp -f $$m $(DESTDIR)$(MANPREFIX)/man7/; done
+ifeq ($(PLATFORM),macos)
+	mkdir -p $(DESTDIR)$(SHAREDIR)/launchd $(DESTDIR)$(STATEDIR) \
+		$(DESTDIR)$(LOGDIR)
+	for p in $(PLISTS); do cp -f $$p $(DESTDIR)$(SHAREDIR)/launchd/; done
+else
 	if [ -d packaging/systemd ]; then mkdir -p $(DESTDIR)$(UNITDIR) && \
 		for u in packaging/systemd/*.service packaging/systemd/*.timer; do \
 		[ -f "$$u" ] && sed 's|@PREFIX@|$(PREFIX)|g' "$$u" > \
 		$(DESTDIR)$(UNITDIR)/$${u##*/}; done; fi; true
 	mkdir -p $(DESTDIR)$(SYSUSERSDIR)
 	cp -f packaging/systemd/macscan.sysusers $(DESTDIR)$(SYSUSERSDIR)/macscan.conf
+endif
 	mkdir -p $(DESTDIR)$(SYSCONFDIR)/macscan
 	if [ -f share/macscan.conf.example ] && \
 		[ ! -f $(DESTDIR)$(SYSCONFDIR)/macscan/macscan.conf ]; then \
@@ -231,4 +270,4 @@ clean:
 	rm -rf $(O) $(O)-fuzz $(O)-san
 
 .PHONY: all units check check-unit check-sh check-valgrind deps deps-test \
-	deps-demo demo bench fuzz libsrc install uninstall clean
+	deps-demo demo bench fuzz libsrc platfiles launchd install uninstall clean

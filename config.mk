@@ -7,6 +7,8 @@ MANPREFIX = $(PREFIX)/share/man
 SHAREDIR = $(PREFIX)/share/macscan
 SYSCONFDIR = /etc
 STATEDIR = /var/lib/macscan
+# launchd's logs (macOS; systemd has the journal)
+LOGDIR = /var/log/macscan
 UNITDIR = $(PREFIX)/lib/systemd/system
 SYSUSERSDIR = $(PREFIX)/lib/sysusers.d
 

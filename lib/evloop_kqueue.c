@@ -106,7 +106,7 @@ changes(struct kevent *ch, int fd, unsigned from, unsigned to)
 			EV_SET(&ch[n++], (uintptr_t)fd, f[i].filter,
 			    EV_DELETE, 0, 0, NULL);
 	}
-	return n == -1 ? -1 : got;
+	return n;
 }
 
 int
