@@ -7,7 +7,9 @@
  *
  * Every descriptor these return is close-on-exec. Sockets never raise
  * SIGPIPE where the system can say so per socket (SO_NOSIGPIPE on macOS
- * and the BSDs); elsewhere send with MS_MSG_NOSIGNAL or ignore SIGPIPE.
+ * and the BSDs, which have no MSG_NOSIGNAL everywhere): a library such as
+ * libssh writing to one cannot kill its program. Elsewhere the programs
+ * that write to sockets ignore SIGPIPE, as they do today.
  * Functions return -1 with errno set on failure; nothing prints.
  */
 #ifndef MACSCAN_SYS_H
@@ -17,14 +19,6 @@
 #include <sys/socket.h>
 
 #include <stddef.h>
-
-/* The send(2) flag that keeps a write to a closed peer from raising
- * SIGPIPE, where the system has one (POSIX.1-2008 names it). */
-#ifdef MSG_NOSIGNAL
-#define MS_MSG_NOSIGNAL MSG_NOSIGNAL
-#else
-#define MS_MSG_NOSIGNAL 0
-#endif
 
 /* socket(2), close-on-exec, non-blocking when nonblock is set. */
 int sys_socket(int domain, int type, int protocol, int nonblock);
