@@ -105,8 +105,6 @@ MS_LDFLAGS = $(LDFLAGS) $(XLDFLAGS)
 # Everything is discovered: a library module is lib/NAME.c, a program is
 # cmd/NAME/ with C sources (or NAME.sh for a shell program), a unit suite
 # is tests/unit/check_NAME.c, a fuzz harness is tests/fuzz/fuzz_NAME.c.
-# A suite or harness that tests a program's own module names its source
-# on a line " * Sources: cmd/NAME/FILE.c" of its opening comment.
 LIBSRC := $(sort $(filter-out $(PLATFILES_ALL),$(wildcard lib/*.c)) \
 	$(filter lib/%,$(PLATFILES)))
 LIBOBJ := $(LIBSRC:%.c=$(O)/%.o) $(O)/gen/embed.o
@@ -144,7 +142,6 @@ $(LIB): $(LIBOBJ)
 # A program's sources: its directory's, less the other platforms' files.
 progsrc = $(filter-out $(filter-out $(PLATFILES),$(PLATFILES_ALL)), \
 	$(wildcard cmd/$(1)/*.c))
-testsrc = $(shell sed -n 's|^ \* Sources: ||p' $(1))
 
 .SECONDEXPANSION:
 $(O)/cmd/%.o: cmd/%.c $(HDRS) $$(wildcard $$(dir cmd/$$*)*.h) config.mk
@@ -170,12 +167,17 @@ $(SHPROGS:%=$(O)/bin/%): $$(wildcard cmd/$$(@F)/$$(@F).sh)
 	sed 's|@SHAREDIR@|$(SHAREDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g; s|@VERSION@|$(VERSION)|g' $< > $@.tmp
 	chmod 755 $@.tmp && mv $@.tmp $@
 
-$(O)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB) \
-	$$(call testsrc,tests/unit/$$*.c)
+# A unit suite check_NAME of a program (cmd/NAME/ exists) is linked with
+# that program's files but its main (cmd/NAME/NAME.c), this platform's
+# only, so what only one program uses can live in the program and still
+# be unit-tested.
+unit_cmd = $(filter-out cmd/$(1)/$(1).c,$(call progsrc,$(1)))
+$(O)/tests/check_%: tests/unit/check_%.c $(wildcard tests/unit/*.h) $(LIB) \
+		$$(call unit_cmd,$$*) $$(wildcard cmd/$$*/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(MS_CFLAGS) $(CHECK_CFLAGS) -Itests/unit \
-		$(addprefix -I,$(sort $(dir $(call testsrc,$<)))) -o $@ \
-		$(filter %.c,$^) $(LIB) $(MS_LDFLAGS) $(PKG_LIBS) $(CHECK_LIBS)
+	$(CC) $(MS_CFLAGS) $(CHECK_CFLAGS) -Itests/unit $(if $(wildcard \
+		cmd/$*/),-Icmd/$*) -o $@ $< $(call unit_cmd,$*) $(LIB) \
+		$(MS_LDFLAGS) $(PKG_LIBS) $(CHECK_LIBS)
 
 units: $(UNITS)
 
@@ -218,12 +220,16 @@ FUZZTIME = 60
 fuzz:
 	sh tools/deps.sh fuzz
 	O=$(O)-fuzz FUZZTIME=$(FUZZTIME) LIBSRC="$(LIBSRC)" \
+		PLATSKIP="$(filter-out $(PLATFILES),$(PLATFILES_ALL))" \
 		sh tests/fuzz/run $(FUZZSRC)
 
-# The library's sources for this platform (tests/fuzz/run asks), and the
-# platform with its files (tests/cli/test_platform.sh).
+# The library's sources for this platform and the other platforms' files
+# (tests/fuzz/run asks), and the platform with its files
+# (tests/cli/test_platform.sh).
 libsrc:
 	@echo $(LIBSRC)
+platskip:
+	@echo $(filter-out $(PLATFILES),$(PLATFILES_ALL))
 platfiles:
 	@echo $(PLATFORM) $(PLATFILES)
 
@@ -251,10 +257,15 @@ else
 	cp -f packaging/systemd/macscan.sysusers $(DESTDIR)$(SYSUSERSDIR)/macscan.conf
 endif
 	mkdir -p $(DESTDIR)$(SYSCONFDIR)/macscan
+	# The configuration holds secrets: never readable by others, and
+	# readable by the macscan group where it exists.
 	if [ -f share/macscan.conf.example ] && \
 		[ ! -f $(DESTDIR)$(SYSCONFDIR)/macscan/macscan.conf ]; then \
 		cp share/macscan.conf.example \
-		$(DESTDIR)$(SYSCONFDIR)/macscan/macscan.conf; fi
+		$(DESTDIR)$(SYSCONFDIR)/macscan/macscan.conf && \
+		chmod 0640 $(DESTDIR)$(SYSCONFDIR)/macscan/macscan.conf && \
+		{ ! getent group macscan >/dev/null 2>&1 || chgrp macscan \
+		$(DESTDIR)$(SYSCONFDIR)/macscan/macscan.conf; }; fi
 
 uninstall:
 	for b in $(CPROGS) $(SHPROGS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$b; done
@@ -270,4 +281,4 @@ clean:
 	rm -rf $(O) $(O)-fuzz $(O)-san
 
 .PHONY: all units check check-unit check-sh check-valgrind deps deps-test \
-	deps-demo demo bench fuzz libsrc platfiles launchd install uninstall clean
+	deps-demo demo bench fuzz libsrc platskip platfiles launchd install uninstall clean

@@ -1,5 +1,5 @@
 /*
- * fuzz_rtmsg - macping's parser of routing-sysctl dumps (the ARP table
+ * fuzz_macping - macping's parser of routing-sysctl dumps (the ARP table
  * of macOS and the BSDs) on arbitrary bytes. The first byte picks the
  * layout (even: Apple's, odd: FreeBSD's, tests/unit/rtlayout.h), the
  * rest is the dump; it is parsed from a copy of its exact length, so
@@ -8,8 +8,6 @@
  * Invariants: a parse succeeds or fails with a message naming a byte
  * offset within the dump; on success the entries fit the room given
  * and each has a 6-byte MAC taken from inside the dump.
- *
- * Sources: cmd/macping/rtmsg.c
  */
 #include <stdint.h>
 #include <stdlib.h>

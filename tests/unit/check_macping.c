@@ -1,13 +1,11 @@
 /*
- * check_rtmsg.c - macping's parser of routing-sysctl dumps (the ARP
+ * check_macping.c - macping's parser of routing-sysctl dumps (the ARP
  * table of macOS and the BSDs) on dumps built here, byte for byte, to the
  * documented layout of Apple's and FreeBSD's struct rt_msghdr,
  * sockaddr_inarp and sockaddr_dl: tests/fixtures/rtmsg/NAME.txt says what
  * the dump holds, NAME.json what the parser must return (see the README
  * there). Linux has none of these headers: rtlayout.h writes the
  * structures out.
- *
- * Sources: cmd/macping/rtmsg.c
  */
 #include <dirent.h>
 #include <limits.h>
@@ -386,7 +384,7 @@ END_TEST
 Suite *
 suite(void)
 {
-	Suite *s = suite_create("rtmsg");
+	Suite *s = suite_create("macping");
 	TCase *tc = tcase_create("rtmsg");
 
 	tcase_add_test(tc, fixtures);
