@@ -19,8 +19,10 @@ Linux) want=linux ;;
 Darwin) want=macos ;;
 *) want=bsd ;;
 esac
+# (Run from make PLATFORM=..., the variable comes in MAKEFLAGS: drop it.)
 check_eq "make picks the platform from uname -s" "$want" \
-    "$(make -s --no-print-directory platfiles | cut -d' ' -f1)"
+    "$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u PLATFORM \
+    make -s --no-print-directory platfiles | cut -d' ' -f1)"
 check_match "an unknown platform is refused" "unknown platform 'vms'" \
     "$(make -s --no-print-directory platfiles PLATFORM=vms 2>&1)"
 
