@@ -1,53 +1,65 @@
 /*
- * netlink.c - the kernel's IPv4 neighbour table (ARP cache), dumped
- * through rtnetlink (RTM_GETNEIGH) without blocking, so the event loop
- * keeps running while the kernel answers. Reading the table needs no
- * privilege.
+ * neigh_netlink.c - the neighbour table on Linux: the kernel's IPv4
+ * neighbour table (ARP cache), dumped through rtnetlink (RTM_GETNEIGH)
+ * without blocking, so the event loop keeps running while the kernel
+ * answers; and this machine's own MACs, from getifaddrs' AF_PACKET
+ * entries. Reading the table needs no privilege.
+ *
+ * The portable build on Linux uses this file too: the routing sysctl of
+ * macOS and the BSDs does not exist on Linux, and POSIX has no interface
+ * to the neighbour table.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* getifaddrs, IFF_LOOPBACK */
+#endif
 #include <sys/socket.h>
 
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include <linux/if_packet.h>
 #include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "macping.h"
+#include "sys.h"
 
 #define NL_BUFSZ	(64 * 1024)
-#define NL_MAXENTS	(1u << 20)	/* no LAN has more neighbours */
 
 int
-neigh_open(struct neigh *nb, char *msg, size_t msglen)
+neigh_open(struct neigh *nb, struct ms_err *e)
 {
 	struct sockaddr_nl sa;
 
 	memset(nb, 0, sizeof(*nb));
-	nb->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    NETLINK_ROUTE);
-	if (nb->fd == -1) {
-		snprintf(msg, msglen, "rtnetlink socket: %s", strerror(errno));
-		return -1;
-	}
+	nb->fd = sys_socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, 1);
+	if (nb->fd == -1)
+		return ms_err_set(e, "rtnetlink socket:");
 	memset(&sa, 0, sizeof(sa));
 	sa.nl_family = AF_NETLINK;
 	if (bind(nb->fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
-		snprintf(msg, msglen, "rtnetlink bind: %s", strerror(errno));
+		ms_err_set(e, "rtnetlink bind:");
 		close(nb->fd);
 		nb->fd = -1;
 		return -1;
 	}
 	nb->bufsz = NL_BUFSZ;
 	if ((nb->buf = malloc(nb->bufsz)) == NULL) {
-		snprintf(msg, msglen, "rtnetlink: %s", strerror(errno));
+		ms_err_set(e, "rtnetlink:");
 		close(nb->fd);
 		nb->fd = -1;
 		return -1;
 	}
+	nb->open = 1;
 	return 0;
 }
 
@@ -57,6 +69,8 @@ neigh_close(struct neigh *nb)
 	if (nb->fd != -1)
 		close(nb->fd);
 	nb->fd = -1;
+	nb->open = 0;
+	nb->busy = 0;
 	free(nb->buf);
 	free(nb->v);
 	free(nb->tmp);
@@ -66,7 +80,7 @@ neigh_close(struct neigh *nb)
 }
 
 int
-neigh_dump_start(struct neigh *nb)
+neigh_dump_start(struct neigh *nb, struct ms_err *e)
 {
 	struct {
 		struct nlmsghdr nh;
@@ -88,65 +102,30 @@ neigh_dump_start(struct neigh *nb)
 		    (struct sockaddr *)&kernel, sizeof(kernel));
 	while (r == -1 && errno == EINTR);
 	if (r == -1)
-		return -1;
+		return ms_err_set(e, "neighbour table:");
 	nb->busy = 1;
 	nb->tn = 0;
 	return 0;
 }
 
-/* Rank of a state: lower is better evidence. */
-static int
-rank(uint16_t state)
+/* Our states from the kernel's NUD_* bits. */
+static uint8_t
+state_of(uint16_t nud)
 {
-	if (state & NUD_REACHABLE)
-		return 0;
-	if (state & NUD_PERMANENT)
-		return 1;
-	if (state & (NUD_DELAY | NUD_PROBE))
-		return 2;
-	if (state & NUD_STALE)
-		return 3;
-	return 4;
-}
-
-int
-neigh_valid(const struct nent *ne)
-{
-	return ne != NULL && rank(ne->state) < 4;
-}
-
-static int
-cmp_nent(const void *a, const void *b)
-{
-	const struct nent *x = a, *y = b;
-
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	return rank(x->state) - rank(y->state);
-}
-
-const struct nent *
-neigh_find(const struct neigh *nb, uint32_t addr)
-{
-	size_t lo = 0, hi = nb->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (nb->v[mid].addr < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	/* Sorted by rank within an address: the first is the best. */
-	if (lo < nb->n && nb->v[lo].addr == addr)
-		return &nb->v[lo];
-	return NULL;
+	if (nud & NUD_REACHABLE)
+		return NE_REACHABLE;
+	if (nud & NUD_PERMANENT)
+		return NE_PERMANENT;
+	if (nud & (NUD_DELAY | NUD_PROBE))
+		return NE_PROBING;
+	if (nud & NUD_STALE)
+		return NE_STALE;
+	return NE_NONE;
 }
 
 /* One RTM_NEWNEIGH message: keep it if it names an IPv4 address and a
  * 6-byte link-layer address. */
-static void
+static int
 parse_neigh(struct neigh *nb, const struct nlmsghdr *nh)
 {
 	const struct ndmsg *nd;
@@ -156,12 +135,12 @@ parse_neigh(struct neigh *nb, const struct nlmsghdr *nh)
 	long tck = sysconf(_SC_CLK_TCK);
 
 	if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*nd)))
-		return;
+		return 0;
 	nd = NLMSG_DATA(nh);
 	if (nd->ndm_family != AF_INET)
-		return;
+		return 0;
 	memset(&ne, 0, sizeof(ne));
-	ne.state = nd->ndm_state;
+	ne.state = state_of(nd->ndm_state);
 	ne.confirmed_ns = INT64_MAX;
 	len = (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof(*nd)));
 	for (rta = (const struct rtattr *)((const char *)nd +
@@ -173,14 +152,14 @@ parse_neigh(struct neigh *nb, const struct nlmsghdr *nh)
 		switch (rta->rta_type) {
 		case NDA_DST:
 			if (dl != 4)
-				return;
+				return 0;
 			ne.addr = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 |
 			    (uint32_t)d[2] << 8 | d[3];
 			have_dst = 1;
 			break;
 		case NDA_LLADDR:
 			if (dl != 6)
-				return;
+				return 0;
 			memcpy(ne.mac, d, 6);
 			have_ll = 1;
 			break;
@@ -195,38 +174,13 @@ parse_neigh(struct neigh *nb, const struct nlmsghdr *nh)
 			break;
 		}
 	}
-	if (!have_dst || !have_ll || nb->tn >= NL_MAXENTS)
-		return;
-	if (nb->tn == nb->tcap) {
-		size_t cap = nb->tcap ? nb->tcap * 2 : 256;
-		struct nent *v = realloc(nb->tmp, cap * sizeof(*v));
-
-		if (v == NULL)
-			return;
-		nb->tmp = v;
-		nb->tcap = cap;
-	}
-	nb->tmp[nb->tn++] = ne;
-}
-
-static void
-finish_dump(struct neigh *nb)
-{
-	struct nent *v = nb->v;
-	size_t cap = nb->cap;
-
-	qsort(nb->tmp, nb->tn, sizeof(*nb->tmp), cmp_nent);
-	nb->v = nb->tmp;
-	nb->n = nb->tn;
-	nb->cap = nb->tcap;
-	nb->tmp = v;
-	nb->tcap = cap;
-	nb->tn = 0;
-	nb->busy = 0;
+	if (!have_dst || !have_ll)
+		return 0;
+	return neigh_add(nb, &ne);
 }
 
 int
-neigh_read(struct neigh *nb, char *msg, size_t msglen)
+neigh_read(struct neigh *nb, struct ms_err *e)
 {
 	for (;;) {
 		struct sockaddr_nl from;
@@ -241,24 +195,21 @@ neigh_read(struct neigh *nb, char *msg, size_t msglen)
 		mh.msg_namelen = sizeof(from);
 		mh.msg_iov = &iov;
 		mh.msg_iovlen = 1;
-		n = recvmsg(nb->fd, &mh, MSG_DONTWAIT);
+		n = recvmsg(nb->fd, &mh, 0);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
-			snprintf(msg, msglen, "neighbour table: %s",
-			    strerror(errno));
 			nb->busy = 0;
-			return -1;
+			return ms_err_set(e, "neighbour table:");
 		}
 		if (mh.msg_namelen < sizeof(from) || from.nl_pid != 0)
 			continue;	/* not from the kernel */
 		if (mh.msg_flags & MSG_TRUNC) {
-			snprintf(msg, msglen, "neighbour table: message "
-			    "truncated");
 			nb->busy = 0;
-			return -1;
+			return ms_err_set(e, "neighbour table: message "
+			    "truncated");
 		}
 		if (!nb->busy)
 			continue;	/* the rest of an abandoned dump */
@@ -268,7 +219,7 @@ neigh_read(struct neigh *nb, char *msg, size_t msglen)
 			if (nh->nlmsg_seq != nb->seq)
 				continue;
 			if (nh->nlmsg_type == NLMSG_DONE) {
-				finish_dump(nb);
+				neigh_done(nb);
 				return 1;
 			}
 			if (nh->nlmsg_type == NLMSG_ERROR) {
@@ -277,13 +228,56 @@ neigh_read(struct neigh *nb, char *msg, size_t msglen)
 
 				if (nh->nlmsg_len >= NLMSG_LENGTH(sizeof(*err)))
 					code = -err->error;
-				snprintf(msg, msglen, "neighbour table: %s",
-				    strerror(code));
 				nb->busy = 0;
-				return -1;
+				errno = code;
+				return ms_err_set(e, "neighbour table:");
 			}
-			if (nh->nlmsg_type == RTM_NEWNEIGH)
-				parse_neigh(nb, nh);
+			if (nh->nlmsg_type == RTM_NEWNEIGH &&
+			    parse_neigh(nb, nh) == -1) {
+				nb->busy = 0;
+				return ms_err_set(e, "neighbour table:");
+			}
 		}
 	}
+}
+
+int
+neigh_local(const struct ifaddrs *ifa, struct nent **vp, size_t *np)
+{
+	const struct ifaddrs *i, *j;
+	struct nent *v = NULL;
+	size_t n = 0, cap = 0;
+
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		const struct sockaddr_in *a;
+
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		a = (const struct sockaddr_in *)(const void *)i->ifa_addr;
+		for (j = ifa; j != NULL; j = j->ifa_next) {
+			const struct sockaddr_ll *ll;
+
+			if (j->ifa_addr == NULL ||
+			    j->ifa_addr->sa_family != AF_PACKET ||
+			    strcmp(j->ifa_name, i->ifa_name) != 0)
+				continue;
+			ll = (const struct sockaddr_ll *)(const void *)
+			    j->ifa_addr;
+			if (ll->sll_halen != 6 || j->ifa_flags & IFF_LOOPBACK ||
+			    memcmp(ll->sll_addr, "\0\0\0\0\0\0", 6) == 0)
+				break;
+			if (ms_grow(&v, &cap, n + 1, sizeof(*v)) == -1) {
+				free(v);
+				return -1;
+			}
+			memset(&v[n], 0, sizeof(v[n]));
+			v[n].addr = ntohl(a->sin_addr.s_addr);
+			memcpy(v[n].mac, ll->sll_addr, 6);
+			n++;
+			break;
+		}
+	}
+	*vp = v;
+	*np = n;
+	return 0;
 }
