@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "record.h"
 #include "sshcli.h"
@@ -82,6 +83,40 @@ sshcli_opt(struct sshcli *c, int ch, const char *arg, struct ms_err *e)
 	}
 }
 
+/* A yes/no variable (also true/false, on/off, 1/0, any case); def when
+ * unset or empty. 0, or -1 and e naming where the bad value is. */
+static int
+yes_no(const struct config *cfg, const char *key, int def, int *out,
+    struct ms_err *e)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	const char *v = config_get(cfg, key);
+	char where[600];
+	size_t i;
+
+	*out = def;
+	if (v == NULL || *v == '\0')
+		return 0;
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	if (getenv(key) != NULL || config_line(cfg, key) == 0)
+		snprintf(where, sizeof(where), "environment");
+	else
+		snprintf(where, sizeof(where), "%s:%lu", config_path(cfg),
+		    config_line(cfg, key));
+	/* The value is not shown: it is not a secret, but may be long. */
+	return ms_err_set(e, "%s: %s is not yes or no", where, key);
+}
+
 int
 sshcli_setup(struct sshcli *c, const struct config *cfg, struct ms_err *e)
 {
@@ -92,6 +127,8 @@ sshcli_setup(struct sshcli *c, const struct config *cfg, struct ms_err *e)
 		c->user = config_get_default(cfg, "SSH_USERNAME", NULL);
 	if (c->keyfile == NULL)
 		c->keyfile = config_get_default(cfg, "SSH_KEY", NULL);
+	if (yes_no(cfg, "SSH_TRUST_NEW_HOSTS", 0, &c->trust_new, e) == -1)
+		return -1;
 	c->password = config_get_secret(cfg, "SSH_PASSWORD", &se);
 	if (c->password == NULL && se.msg[0] != '\0')
 		return ms_err_set(e, "%s", se.msg);
@@ -123,6 +160,7 @@ sshcli_setup(struct sshcli *c, const struct config *cfg, struct ms_err *e)
 	c->so.strict = c->strict;
 	c->so.timeout_ms = c->timeout_s * 1000;
 	c->so.ssh_config = c->ssh_config;
+	c->so.trust_new = c->trust_new;
 	return 0;
 }
 

@@ -306,6 +306,9 @@ main(int argc, char *argv[])
 	if (!dry) {
 		if (sshcli_setup(&sc, cfg, &e) == -1)
 			die(3, "%s", e.msg);
+		/* The password goes on stdin, for sudo: lib/sshs then sends
+		 * it only to a host whose key was pinned and matches. */
+		sc.so.secret_in = sc.password != NULL;
 		cmd = remote_command();
 		c.progress = verbosity > 0 && isatty(STDERR_FILENO);
 		if ((pool = sshs_pool_new(&sc.so, sc.parallel, done, &c,
