@@ -111,6 +111,14 @@ check_eq "a Mac refusing the login makes exit 1" 1 "$rc"
 check_match "and its line says failed" "^$badpass	-	failed	permission denied" "$(cat "$T/out2")"
 check_match "while the other Mac still showed it" "^$first	.*	shown	" "$(cat "$T/out2")"
 
+# A host listed twice gets one dialog.
+before=$(calls "$first")
+printf '%s\n%s\n' "$first" "$first" | inlab macnotify -q -t 60 > "$T/twice" 2>/dev/null || true
+check_eq "a host listed twice: shown once, skipped once" \
+    "$first	$(awk -F'\t' -v ip="$first" '$1 == ip { print $2 }' "$T/users")	shown	-
+$first	-	skipped	listed twice in the input" "$(sort -t '	' -k3,3 "$T/twice")"
+check_eq "a host listed twice: one osascript call" $((before + 1)) "$(calls "$first")"
+
 # -n connects to nothing.
 before=$(calls "$first")
 check_eq "-n prints what it would do" "$first	-	would-show	the console user at the time of the run" \
