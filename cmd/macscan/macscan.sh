@@ -15,8 +15,9 @@ prog=macscan
 version=@VERSION@
 
 usage() {
-	echo "usage: $prog [-nqv] [-c conf] [-d dir] [scan | notify | enroll [-y] [fingerprint ...] |" >&2
-	echo "       schedule [-s | -w]]" >&2
+	echo "usage: $prog [-nqvV] [-c conf] [-d dir] [scan | notify]" >&2
+	echo "       $prog [-nqv] [-c conf] [-d dir] enroll [-y] [fingerprint ...]" >&2
+	echo "       $prog [-q] [-c conf] schedule [-s | -w]" >&2
 	exit 2
 }
 

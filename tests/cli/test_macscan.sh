@@ -100,12 +100,12 @@ kill "\$PPID"
 EOF
 chmod +x "$T/stub/macscan" "$T/stub/sleep"
 : > "$T/loop.log"
-(MACSCAN_INTERVAL=15 PATH="$T/stub:$PATH" sh -c "$loop") 2>/dev/null || true
+(MACSCAN_INTERVAL=15 PATH="$T/stub:$PATH" sh -c "$loop" || true) 2>/dev/null
 check_eq "the compose loop scans, then sleeps MACSCAN_INTERVAL (15 min)" \
     "scan
 sleep 900" "$(cat "$T/loop.log")"
 : > "$T/loop.log"
-(MACSCAN_INTERVAL=abc PATH="$T/stub:$PATH" sh -c "$loop") 2>/dev/null || true
+(MACSCAN_INTERVAL=abc PATH="$T/stub:$PATH" sh -c "$loop" || true) 2>/dev/null
 check_eq "a bad MACSCAN_INTERVAL: the loop still sleeps 10 min, never spins" \
     "scan
 sleep 600" "$(cat "$T/loop.log")"
@@ -151,6 +151,14 @@ check_eq "a broken config stops the cycle: exit 2" 2 \
 check_match "and says where" "broken.conf:1:" \
     "$(MACSCAN_CONF=$T/broken.conf macscan scan 2>&1 || true)"
 check_eq "unknown command: usage, exit 2" 2 "$(status macscan frobnicate 2>/dev/null)"
+if command -v mandoc >/dev/null 2>&1; then
+	syn=$(mandoc -Tascii "$top/man/macscan.1" | sed "s/.\x08//g" |
+	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \t\n' '   ' |
+	    sed 's/^ *//; s/ *$//')
+	use=$(macscan frobnicate 2>&1 | sed 's/^usage: //' | tr -s ' \n' '  ' |
+	    sed 's/^ *//; s/ *$//')
+	check_eq "usage is the man page SYNOPSIS" "$syn" "$use"
+fi
 
 # The lock: a live holder makes a second run exit 4 before any stage.
 mkdir -p "$T/store/macscan.run"
