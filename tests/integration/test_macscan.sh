@@ -150,6 +150,19 @@ enroll() {
 	ip netns exec "$ns" env -i PATH=/usr/bin:/bin:/usr/sbin:/sbin \
 	    MACSCAN_CONF="$conf" MACSCAN_DIR="$store" "$root/usr/bin/macscan" "$@"
 }
+# On a terminal, each new host is asked about: "n" to both pins nothing.
+kh_before=$(cat "$store/known_hosts")
+set +e
+printf 'n\nn\n' | script -qec "ip netns exec $ns env -i PATH=/usr/bin:/bin:/usr/sbin:/sbin MACSCAN_CONF=$conf MACSCAN_DIR=$store $root/usr/bin/macscan enroll" /dev/null > "$T/ask.out" 2>&1
+rc=$?
+set -e
+check_eq "enroll on a terminal, both declined: exit 1" 1 "$rc"
+for d in "$pwdir" "$baddir"; do
+	ip=$(sed -n 's/^IP=//p' "$d/host.env")
+	check_match "enroll asks about $ip, showing its fingerprint" \
+	    "$ip  ssh-ed25519 $(fp_of "$d")  pin\? \[y/N\]" "$(tr -d '\r' < "$T/ask.out")"
+done
+check_eq "declined: nothing pinned" "$kh_before" "$(cat "$store/known_hosts")"
 set +e
 enroll enroll -y > "$T/enroll.out" 2> "$T/enroll.err"
 rc=$?
