@@ -12,7 +12,7 @@ sshcli_init(struct sshcli *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->parallel = SSHCLI_PARALLEL_DEFAULT;
-	c->timeout_s = SSHCLI_TIMEOUT_DEFAULT;
+	c->timeout_s = 0;	/* -t, else SSH_TIMEOUT, else the default */
 	c->strict = SSHS_STRICT_ACCEPT_NEW;
 }
 
@@ -129,6 +129,14 @@ sshcli_setup(struct sshcli *c, const struct config *cfg, struct ms_err *e)
 		c->keyfile = config_get_default(cfg, "SSH_KEY", NULL);
 	if (yes_no(cfg, "SSH_TRUST_NEW_HOSTS", 0, &c->trust_new, e) == -1)
 		return -1;
+	if (c->timeout_s == 0) {
+		long long t;
+
+		if (config_get_num(cfg, "SSH_TIMEOUT", 1, SSHCLI_TIMEOUT_MAX,
+		    SSHCLI_TIMEOUT_DEFAULT, &t, e) == -1)
+			return -1;
+		c->timeout_s = (int)t;
+	}
 	c->password = config_get_secret(cfg, "SSH_PASSWORD", &se);
 	if (c->password == NULL && se.msg[0] != '\0')
 		return ms_err_set(e, "%s", se.msg);

@@ -26,6 +26,7 @@ static const struct {
 	{ "SSH_USERNAME", "(the current user)", 0 },
 	{ "SSH_KEY", "", 0 },
 	{ "SSH_PASSWORD", "", 1 },
+	{ "SSH_TIMEOUT", "15", 0 },
 	{ "SSH_TRUST_NEW_HOSTS", "no", 0 },
 	{ "GMAIL_USER", "", 0 },
 	{ "GMAIL_APP_PASSWORD", "", 1 },

@@ -192,7 +192,7 @@ START_TEST(cli_options)
 
 	sshcli_init(&c);
 	ck_assert_uint_eq(c.parallel, SSHCLI_PARALLEL_DEFAULT);
-	ck_assert_int_eq(c.timeout_s, SSHCLI_TIMEOUT_DEFAULT);
+	ck_assert_int_eq(c.timeout_s, 0);	/* set by -t or sshcli_setup */
 	ck_assert_int_eq(sshcli_opt(&c, 'P', "8", &e), 1);
 	ck_assert_uint_eq(c.parallel, 8);
 	ck_assert_int_eq(sshcli_opt(&c, 'P', "5000", &e), -1);
@@ -262,6 +262,37 @@ START_TEST(cli_trust_new_hosts)
 	    "environment: SSH_TRUST_NEW_HOSTS is not yes or no");
 	sshcli_free(&c);
 	unsetenv("SSH_TRUST_NEW_HOSTS");
+}
+END_TEST
+
+/* SSH_TIMEOUT is the default of -t; -t wins over it. */
+START_TEST(cli_timeout)
+{
+	struct sshcli c;
+	struct ms_err e;
+	struct config *cfg;
+	const char *t = "SSH_TIMEOUT=60\n";
+
+	unsetenv("SSH_TIMEOUT");
+	ck_assert_int_eq(setup_with("", &c, &e), 0);
+	ck_assert_int_eq(c.so.timeout_ms, SSHCLI_TIMEOUT_DEFAULT * 1000);
+	sshcli_free(&c);
+	ck_assert_int_eq(setup_with(t, &c, &e), 0);
+	ck_assert_int_eq(c.so.timeout_ms, 60000);
+	sshcli_free(&c);
+	cfg = config_parse_buf(t, strlen(t), "t.conf", &e);
+	ck_assert_ptr_nonnull(cfg);
+	sshcli_init(&c);
+	c.known_hosts = khpath;
+	ck_assert_int_eq(sshcli_opt(&c, 't', "5", &e), 1);
+	ck_assert_int_eq(sshcli_setup(&c, cfg, &e), 0);
+	ck_assert_int_eq(c.so.timeout_ms, 5000);
+	sshcli_free(&c);
+	config_free(cfg);
+	ck_assert_int_eq(setup_with("SSH_TIMEOUT=0\n", &c, &e), -1);
+	ck_assert_str_eq(e.msg, "t.conf:1: SSH_TIMEOUT is too small: '0' "
+	    "(expected 1 to 3600)");
+	sshcli_free(&c);
 }
 END_TEST
 
@@ -727,6 +758,7 @@ suite(void)
 	tcase_add_test(tc, cli_host_and_first_line);
 	tcase_add_test(tc, cli_next);
 	tcase_add_test(tc, cli_trust_new_hosts);
+	tcase_add_test(tc, cli_timeout);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sshd");
