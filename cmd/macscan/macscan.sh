@@ -227,7 +227,8 @@ enroll() {
 	macprobe -K -q -d "$dir" < "$tmp/hosts" > "$tmp/keys"
 	rc=$?
 	[ "$rc" -ge 2 ] && { err "macprobe -K failed (exit $rc)"; exit 3; }
-	awk -F'\t' '$2 == "changed" { print $1 ": its key changed (" $3 "): not enrolled; if the Mac was reinstalled, remove the old key: ssh-keygen -R " $1 " -f '"$dir"'/known_hosts" }' \
+	awk -F'\t' -v p="$prog" -v kh="$dir/known_hosts" '$2 == "changed" {
+	    print p ": " $1 ": its key changed (" $3 "): not enrolled; if the Mac was reinstalled, remove the old key: ssh-keygen -R " $1 " -f " kh }' \
 	    "$tmp/keys" >&2
 	awk -F'\t' '$2 == "new"' "$tmp/keys" > "$tmp/new"
 	pinned=$(awk -F'\t' '$2 == "pinned"' "$tmp/keys" | grep -c . || true)

@@ -145,6 +145,19 @@ check_eq "enroll with USE_SSH=false: exit 2" \
     "$(USE_SSH=false status macscan enroll -y 2> "$T/err"):$(cat "$T/err")"
 check_eq "enroll -x: usage, exit 2" 2 "$(status macscan enroll -x 2>/dev/null)"
 check "enroll -n ran nothing (no store created)" test ! -e "$T/store"
+# What enroll runs, macprobe -K, refuses before connecting anywhere.
+check_eq "macprobe -y without -K: usage, exit 2" 2 \
+    "$(status macprobe -y -k "$T/kh" < /dev/null 2>/dev/null)"
+check_eq "macprobe with an operand but no -K: usage, exit 2" 2 \
+    "$(status macprobe -k "$T/kh" SHA256:x < /dev/null 2>/dev/null)"
+check_eq "macprobe -K -y with fingerprints too: usage, exit 2" 2 \
+    "$(status macprobe -K -y -k "$T/kh" "SHA256:$(printf 'A%.0s' $(seq 43))" < /dev/null 2>/dev/null)"
+check_eq "macprobe -K with a bad fingerprint: exit 2, one line" \
+    "2:macprobe: not a SHA256 fingerprint: 'SHA256:short' (expected SHA256: and 43 base64 characters, as ssh-keygen -l prints)" \
+    "$(status macprobe -K -k "$T/kh" SHA256:short < /dev/null 2> "$T/err"):$(cat "$T/err")"
+check_eq "macprobe -K with no host: exit 0, no line" "0:" \
+    "$(status macprobe -K -k "$T/kh" "SHA256:$(printf 'A%.0s' $(seq 43))=" < /dev/null 2>/dev/null):"
+check_eq "macprobe -K wrote no key" 0 "$(wc -c < "$T/kh")"
 printf 'BROKEN\n' > "$T/broken.conf"
 check_eq "a broken config stops the cycle: exit 2" 2 \
     "$(MACSCAN_CONF=$T/broken.conf status macscan scan 2>/dev/null)"

@@ -237,4 +237,20 @@ check_eq "USE_SSH=false: /machines lists them" "$(jq -r .ip "$T/plain" | sort)" 
 first_ip=$(jq -r .ip "$T/plain" | head -n 1)
 check "USE_SSH=false: the dashboard shows them" sh -c \
     'grep -qF "$1"' x "$first_ip" <<< "$(cgi /)"
+
+# A Mac whose key changed (the lab's hostkey Mac, re-keyed by a second
+# up): enroll reports it and never replaces the pinned key.
+hkdir=$(dirname "$(grep -lx "KIND=hostkey" "$MACLAB_STATE"/hosts/*/host.env)")
+hk=$(sed -n 's/^IP=//p' "$hkdir/host.env")
+"$lab" up "$T/lab.set" > "$T/up2.log" 2>&1 || { cat "$T/up2.log"; fail "maclab up (re-key)"; }
+kh_before=$(cat "$store/known_hosts")
+set +e
+enroll enroll -y > "$T/enroll3.out" 2> "$T/enroll3.err"
+rc=$?
+set -e
+check_eq "enroll with a changed key and nothing new: exit 0, no line" "0:" "$rc:$(cat "$T/enroll3.out")"
+check "it says the key changed, and how to clear it" grep -qF \
+    "macscan: $hk: its key changed (ssh-ed25519 $(fp_of "$hkdir")): not enrolled; if the Mac was reinstalled, remove the old key: ssh-keygen -R $hk -f $store/known_hosts" \
+    "$T/enroll3.err"
+check_eq "the pinned key is left as it was" "$kh_before" "$(cat "$store/known_hosts")"
 finish
