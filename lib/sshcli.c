@@ -1,9 +1,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "escape.h"
 #include "record.h"
+#include "settings.h"
 #include "sshcli.h"
 #include "stream.h"
 
@@ -83,38 +84,26 @@ sshcli_opt(struct sshcli *c, int ch, const char *arg, struct ms_err *e)
 	}
 }
 
-/* A yes/no variable (also true/false, on/off, 1/0, any case); def when
- * unset or empty. 0, or -1 and e naming where the bad value is. */
+/* A boolean variable, read as lib/settings reads it; def when unset or
+ * empty. 0, or -1 and e naming where the bad value is. */
 static int
 yes_no(const struct config *cfg, const char *key, int def, int *out,
     struct ms_err *e)
 {
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
 	const char *v = config_get(cfg, key);
-	char where[600];
-	size_t i;
+	char where[600], shown[48];
 
 	*out = def;
-	if (v == NULL || *v == '\0')
+	if (v == NULL || *v == '\0' || setting_parse_bool(v, out) == 0)
 		return 0;
-	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (strcasecmp(v, yes[i]) == 0) {
-			*out = 1;
-			return 0;
-		}
-		if (strcasecmp(v, no[i]) == 0) {
-			*out = 0;
-			return 0;
-		}
-	}
 	if (getenv(key) != NULL || config_line(cfg, key) == 0)
 		snprintf(where, sizeof(where), "environment");
 	else
 		snprintf(where, sizeof(where), "%s:%lu", config_path(cfg),
 		    config_line(cfg, key));
-	/* The value is not shown: it is not a secret, but may be long. */
-	return ms_err_set(e, "%s: %s is not yes or no", where, key);
+	esc_term_buf(shown, sizeof(shown), v, strlen(v), 32, 0);
+	return ms_err_set(e, "%s: %s: expected true or false (yes/no, on/off, "
+	    "1/0): '%s'", where, key, shown);
 }
 
 int

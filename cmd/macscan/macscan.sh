@@ -268,9 +268,11 @@ enroll() {
 	[ "$got" -eq "$n" ] || return 1
 }
 
-# The scan interval in minutes (MACSCAN_INTERVAL), checked.
+# The scan interval in minutes (MACSCAN_INTERVAL), checked as macconf
+# does; leading zeros dropped (sh arithmetic reads 010 as octal).
 interval() {
 	iv=$(conf MACSCAN_INTERVAL 10)
+	while :; do case $iv in 0?*) iv=${iv#0} ;; *) break ;; esac; done
 	case $iv in
 	[1-9]|[1-9][0-9]|[1-9][0-9][0-9]|1[0-3][0-9][0-9]|14[0-3][0-9]|1440) ;;
 	*) err "MACSCAN_INTERVAL: minutes between scans, 1 to 1440: '$iv'"; exit 2 ;;
@@ -302,7 +304,6 @@ schedule() {
 	esac
 	case $time in
 	[01][0-9]:[0-5][0-9]|2[0-3]:[0-5][0-9]) ;;
-	[0-9]:[0-5][0-9]) time=0$time ;;
 	*) err "CLEANUP_SCHEDULE_TIME: not HH:MM: '$time'"; exit 2 ;;
 	esac
 	iv=$(interval) || exit 2

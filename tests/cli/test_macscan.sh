@@ -10,7 +10,7 @@ cat > "$MACSCAN_CONF" <<CONF
 MACSCAN_DIR=$T/store
 MACSCAN_SUBNETS="198.18.0.0/24 198.18.1.5"
 CLEANUP_SCHEDULE_DAY=Wednesday
-CLEANUP_SCHEDULE_TIME=9:30
+CLEANUP_SCHEDULE_TIME=09:30
 CONF
 
 check_eq "-n prints the scan pipeline" \
@@ -38,12 +38,15 @@ check_eq "schedule -s: the scan interval in seconds (default 10 min)" 600 \
     "$(macscan schedule -s)"
 check_eq "schedule -s with MACSCAN_INTERVAL=15" 900 \
     "$(MACSCAN_INTERVAL=15 macscan schedule -s)"
-for bad in 0 1441 abc 010 -5 "5 min" ""; do
-	[ -z "$bad" ] && continue
-	check_eq "MACSCAN_INTERVAL='$bad' is refused: exit 2, one line" \
-	    "2:macscan: MACSCAN_INTERVAL: minutes between scans, 1 to 1440: '$bad'" \
-	    "$(MACSCAN_INTERVAL=$bad status macscan schedule -s 2> "$T/err"):$(cat "$T/err")"
+for bad in "0:too small" "1441:too large" "abc:invalid" "-5:too small" \
+    "5 min:invalid"; do
+	v=${bad%%:*}
+	check_eq "MACSCAN_INTERVAL='$v' is refused: exit 2, one line" \
+	    "2:macconf: environment: MACSCAN_INTERVAL is ${bad#*:}: '$v' (expected 1 to 1440)" \
+	    "$(MACSCAN_INTERVAL=$v status macscan schedule -s 2> "$T/err"):$(cat "$T/err")"
 done
+check_eq "MACSCAN_INTERVAL=010 is 10 minutes, not octal" 600 \
+    "$(MACSCAN_INTERVAL=010 macscan schedule -s)"
 check_eq "MACSCAN_INTERVAL=1440 (a day) is the largest" 86400 \
     "$(MACSCAN_INTERVAL=1440 macscan schedule -s)"
 check_eq "schedule with an unknown flag: usage, exit 2" 2 \
@@ -110,7 +113,7 @@ check_eq "a bad MACSCAN_INTERVAL: the loop still sleeps 10 min, never spins" \
     "scan
 sleep 600" "$(cat "$T/loop.log")"
 check_eq "a bad day is refused" \
-    "macscan: CLEANUP_SCHEDULE_DAY: not a day of the week: 'someday'" \
+    "macconf: environment: CLEANUP_SCHEDULE_DAY: expected one of: monday tuesday wednesday thursday friday saturday sunday: 'someday'" \
     "$(CLEANUP_SCHEDULE_DAY=someday macscan schedule 2>&1; true)"
 check_eq "a bad time is refused" 2 \
     "$(status env CLEANUP_SCHEDULE_TIME=25:00 macscan schedule 2>/dev/null)"
@@ -129,7 +132,7 @@ check_eq "USE_SSH=true: the probe" \
     "macping -aj 198.18.0.0/24 198.18.1.5 | macprobe -d $T/store | macstore -d $T/store add" \
     "$(USE_SSH=true macscan -n | head -n 1)"
 check_eq "USE_SSH=maybe is refused: exit 2, one line" \
-    "2:macscan: USE_SSH: not true or false: 'maybe'" \
+    "2:macconf: environment: USE_SSH: expected true or false (yes/no, on/off, 1/0): 'maybe'" \
     "$(USE_SSH=maybe status macscan -n 2> "$T/err"):$(cat "$T/err")"
 check_eq "USE_SSH=false: no reminder (it needs SSH), exit 0, no program run" \
     "0:macscan: USE_SSH=false: no reminder (it needs SSH)" \

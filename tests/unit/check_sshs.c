@@ -253,13 +253,13 @@ START_TEST(cli_trust_new_hosts)
 	}
 	ck_assert_int_eq(setup_with("# x\nSSH_TRUST_NEW_HOSTS=maybe\n", &c,
 	    &e), -1);
-	ck_assert_str_eq(e.msg,
-	    "t.conf:2: SSH_TRUST_NEW_HOSTS is not yes or no");
+	ck_assert_str_eq(e.msg, "t.conf:2: SSH_TRUST_NEW_HOSTS: expected true "
+	    "or false (yes/no, on/off, 1/0): 'maybe'");
 	sshcli_free(&c);
 	setenv("SSH_TRUST_NEW_HOSTS", "sure", 1);
 	ck_assert_int_eq(setup_with("SSH_TRUST_NEW_HOSTS=yes\n", &c, &e), -1);
-	ck_assert_str_eq(e.msg,
-	    "environment: SSH_TRUST_NEW_HOSTS is not yes or no");
+	ck_assert_str_eq(e.msg, "environment: SSH_TRUST_NEW_HOSTS: expected "
+	    "true or false (yes/no, on/off, 1/0): 'sure'");
 	sshcli_free(&c);
 	unsetenv("SSH_TRUST_NEW_HOSTS");
 }
