@@ -45,6 +45,11 @@ const struct setting settings[] = {
 	{ "SSH_PASSWORD", SET_STRING, NULL, NULL, NOI, SET_SECRET,
 	    "The password, for password and keyboard-interactive login and "
 	    "sudo." },
+	{ "SSH_TIMEOUT", SET_INT, "15", NULL, I(1, 3600), 0,
+	    "Seconds each Mac's session may take (the default of -t)." },
+	{ "SSH_TRUST_NEW_HOSTS", SET_BOOL, "no", NULL, NOI, 0,
+	    "yes: pin new hosts' keys at first contact and send them the "
+	    "password (weaker)." },
 	/* Email. */
 	{ "GMAIL_USER", SET_STRING, NULL, NULL, NOI, 0,
 	    "A Gmail sender: smtp.gmail.com port 587 with STARTTLS." },
