@@ -84,55 +84,26 @@ sshcli_opt(struct sshcli *c, int ch, const char *arg, struct ms_err *e)
 	}
 }
 
-/* A boolean variable, read as lib/settings reads it; def when unset or
- * empty. 0, or -1 and e naming where the bad value is. */
-static int
-yes_no(const struct config *cfg, const char *key, int def, int *out,
-    struct ms_err *e)
-{
-	const char *v = config_get(cfg, key);
-	char where[600], shown[48];
-
-	*out = def;
-	if (v == NULL || *v == '\0' || setting_parse_bool(v, out) == 0)
-		return 0;
-	if (getenv(key) != NULL || config_line(cfg, key) == 0)
-		snprintf(where, sizeof(where), "environment");
-	else
-		snprintf(where, sizeof(where), "%s:%lu", config_path(cfg),
-		    config_line(cfg, key));
-	esc_term_buf(shown, sizeof(shown), v, strlen(v), 32, 0);
-	return ms_err_set(e, "%s: %s: expected true or false (yes/no, on/off, "
-	    "1/0): '%s'", where, key, shown);
-}
-
 int
 sshcli_setup(struct sshcli *c, const struct config *cfg, struct ms_err *e)
 {
 	struct ms_err se = { "" };
 	FILE *fp;
 
+	/* cfg passed settings_check: the values are valid. */
 	if (c->user == NULL)
-		c->user = config_get_default(cfg, "SSH_USERNAME", NULL);
+		c->user = setting_str(cfg, "SSH_USERNAME");
 	if (c->keyfile == NULL)
-		c->keyfile = config_get_default(cfg, "SSH_KEY", NULL);
-	if (yes_no(cfg, "SSH_TRUST_NEW_HOSTS", 0, &c->trust_new, e) == -1)
-		return -1;
-	if (c->timeout_s == 0) {
-		long long t;
-
-		if (config_get_num(cfg, "SSH_TIMEOUT", 1, SSHCLI_TIMEOUT_MAX,
-		    SSHCLI_TIMEOUT_DEFAULT, &t, e) == -1)
-			return -1;
-		c->timeout_s = (int)t;
-	}
-	c->password = config_get_secret(cfg, "SSH_PASSWORD", &se);
+		c->keyfile = setting_str(cfg, "SSH_KEY");
+	c->trust_new = setting_bool(cfg, "SSH_TRUST_NEW_HOSTS");
+	if (c->timeout_s == 0)
+		c->timeout_s = (int)setting_int(cfg, "SSH_TIMEOUT");
+	c->password = setting_secret(cfg, "SSH_PASSWORD", &se);
 	if (c->password == NULL && se.msg[0] != '\0')
 		return ms_err_set(e, "%s", se.msg);
 	if (c->known_hosts == NULL) {
 		if (c->dir == NULL)
-			c->dir = config_get_default(cfg, "MACSCAN_DIR",
-			    STATEDIR);
+			c->dir = setting_str(cfg, "MACSCAN_DIR");
 		c->st = store_open(c->dir, c->strict == SSHS_STRICT_YES ?
 		    STORE_RDONLY : STORE_CREATE, &se);
 		if (c->st == NULL)

@@ -28,7 +28,6 @@
 	"[-k known_hosts]\n\t[-o accept-new | yes | no] [-P parallel] " \
 	"[-p port] [-t timeout] [-u user]"
 #define SSHCLI_PARALLEL_DEFAULT 32
-#define SSHCLI_TIMEOUT_DEFAULT 15	/* seconds */
 #define SSHCLI_TIMEOUT_MAX 3600
 
 struct sshcli {

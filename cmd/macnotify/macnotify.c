@@ -19,7 +19,9 @@
 
 #include "config.h"
 #include "embed.h"
+#include "exitcode.h"
 #include "log.h"
+#include "settings.h"
 #include "record.h"
 #include "sshcli.h"
 #include "sshs.h"
@@ -272,11 +274,9 @@ main(int argc, char *argv[])
 	ms_verbosity = verbosity;
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((cfg = config_load(NULL, 0, &e)) == NULL)
-		die(3, "%s", e.msg);
-	lang = config_get_default(cfg, "MACSCAN_LANG", "fr");
-	if (strcmp(lang, "fr") != 0 && strcmp(lang, "en") != 0)
-		die(2, "MACSCAN_LANG: fr or en: %s", lang);
+	if ((cfg = settings_load(NULL, 0, &e)) == NULL)
+		die(MS_EXIT_USAGE, "%s", e.msg);
+	lang = fmt_lang_code(setting_lang(cfg));
 	if (tflag != NULL)
 		title = check_text("-T", strdup(tflag), strlen(tflag));
 	else

@@ -23,7 +23,9 @@
 #include "config.h"
 #include "embed.h"
 #include "keys.h"
+#include "exitcode.h"
 #include "log.h"
+#include "settings.h"
 #include "macos.h"
 #include "record.h"
 #include "rfc3339.h"
@@ -250,8 +252,8 @@ main(int argc, char *argv[])
 	/* A peer that goes away mid-write must be an error, not a death. */
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((cfg = config_load(NULL, 0, &e)) == NULL)
-		die(3, "%s", e.msg);
+	if ((cfg = settings_load(NULL, 0, &e)) == NULL)
+		die(MS_EXIT_USAGE, "%s", e.msg);
 	if (sshcli_setup(&sc, cfg, &e) == -1)
 		die(3, "%s", e.msg);
 	if (keys) {

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "settings.h"
 #include "sshcli.h"
 #include "stream.h"
 #include "sshs.h"
@@ -210,7 +211,8 @@ START_TEST(cli_options)
 }
 END_TEST
 
-/* sshcli_setup on a configuration text, with known_hosts given. */
+/* sshcli_setup on a configuration text, with known_hosts given, after
+ * the checks every program runs as it loads its settings. */
 static int
 setup_with(const char *text, struct sshcli *c, struct ms_err *e)
 {
@@ -221,7 +223,9 @@ setup_with(const char *text, struct sshcli *c, struct ms_err *e)
 	ck_assert_ptr_nonnull(cfg);
 	sshcli_init(c);
 	c->known_hosts = khpath;
-	rc = sshcli_setup(c, cfg, e);
+	rc = settings_check(cfg, e);
+	if (rc == 0)
+		rc = sshcli_setup(c, cfg, e);
 	config_free(cfg);
 	return rc;
 }
@@ -275,7 +279,8 @@ START_TEST(cli_timeout)
 
 	unsetenv("SSH_TIMEOUT");
 	ck_assert_int_eq(setup_with("", &c, &e), 0);
-	ck_assert_int_eq(c.so.timeout_ms, SSHCLI_TIMEOUT_DEFAULT * 1000);
+	ck_assert_int_eq(c.so.timeout_ms,
+	    atoi(setting_find("SSH_TIMEOUT")->def) * 1000);
 	sshcli_free(&c);
 	ck_assert_int_eq(setup_with(t, &c, &e), 0);
 	ck_assert_int_eq(c.so.timeout_ms, 60000);
