@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -410,7 +411,7 @@ sshd_up(void)
 	run_or_die(cmd);
 	/* Listening already: sshd binds before it becomes a daemon. */
 	for (i = 0; i < 600 && access(spath[S_PID], R_OK) != 0; i++)
-		usleep(50000);
+		nanosleep(&(struct timespec){ 0, 50000000L }, NULL);
 }
 
 static void
@@ -487,7 +488,7 @@ wait_log(const char *what)
 	int i;
 
 	for (i = 0; i < 600 && !contains(spath[S_LOG], what); i++)
-		usleep(50000);
+		nanosleep(&(struct timespec){ 0, 50000000L }, NULL);
 }
 
 static void
