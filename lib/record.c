@@ -36,7 +36,10 @@ const struct record_field record_fields[] = {
 	{ "uptime_s", RT_INT },
 	{ "console_user", RT_STRING },
 	{ "scanned_at", RT_STRING },
+	{ "platform_uuid", RT_STRING },
+	{ "hw_macs", RT_STRINGS },
 	{ "id", RT_STRING },
+	{ "identity_conflict", RT_BOOL },
 	{ "first_seen", RT_STRING },
 	{ "last_seen", RT_STRING },
 	{ "online", RT_BOOL },
@@ -60,6 +63,38 @@ record_new(void)
 	return json_object();
 }
 
+const char *
+record_type_rule(enum record_type t)
+{
+	switch (t) {
+	case RT_STRING:
+		return "a string";
+	case RT_INT:
+		return "an integer >= 0";
+	case RT_NUMBER:
+		return "a number >= 0";
+	case RT_BOOL:
+		return "true or false";
+	case RT_STRINGS:
+		return "an array of strings";
+	}
+	return "?";
+}
+
+static int
+strings(const json_t *v)
+{
+	size_t i;
+	json_t *s;
+
+	if (!json_is_array(v))
+		return 0;
+	json_array_foreach((json_t *)v, i, s)
+		if (!json_is_string(s))
+			return 0;
+	return 1;
+}
+
 int
 record_check(const json_t *rec, struct ms_err *e)
 {
@@ -69,32 +104,31 @@ record_check(const json_t *rec, struct ms_err *e)
 	if (!json_is_object(rec))
 		return ms_err_set(e, "not a JSON object");
 	json_object_foreach((json_t *)rec, key, v) {
-		int t = record_field_type(key);
+		int t = record_field_type(key), ok;
 
 		switch (t) {
 		case RT_STRING:
-			if (!json_is_string(v))
-				return ms_err_set(e, "field \"%s\" must be a "
-				    "string", key);
+			ok = json_is_string(v);
 			break;
 		case RT_INT:
-			if (!json_is_integer(v) || json_integer_value(v) < 0)
-				return ms_err_set(e, "field \"%s\" must be an "
-				    "integer >= 0", key);
+			ok = json_is_integer(v) && json_integer_value(v) >= 0;
 			break;
 		case RT_NUMBER:
-			if (!json_is_number(v) || json_number_value(v) < 0)
-				return ms_err_set(e, "field \"%s\" must be a "
-				    "number >= 0", key);
+			ok = json_is_number(v) && json_number_value(v) >= 0;
 			break;
 		case RT_BOOL:
-			if (!json_is_boolean(v))
-				return ms_err_set(e, "field \"%s\" must be true "
-				    "or false", key);
+			ok = json_is_boolean(v);
+			break;
+		case RT_STRINGS:
+			ok = strings(v);
 			break;
 		default:
+			ok = 1;
 			break;
 		}
+		if (!ok)
+			return ms_err_set(e, "field \"%s\" must be %s", key,
+			    record_type_rule((enum record_type)t));
 	}
 	return 0;
 }

@@ -22,7 +22,8 @@ enum record_type {
 	RT_STRING,
 	RT_INT,		/* integer, >= 0 */
 	RT_NUMBER,	/* integer or real, >= 0 */
-	RT_BOOL
+	RT_BOOL,
+	RT_STRINGS	/* array of strings */
 };
 
 struct record_field {
@@ -35,6 +36,10 @@ extern const struct record_field record_fields[];
 
 /* The type of a known field, or -1 if the field is not one of ours. */
 int record_field_type(const char *name);
+
+/* What a field of type t must be, for messages: "a string", "an
+ * integer >= 0"... (static). */
+const char *record_type_rule(enum record_type t);
 
 json_t *record_new(void);
 

@@ -63,6 +63,8 @@ store_open(const char *dir, int flags, struct ms_err *e)
 	}
 	st->lockfd = -1;
 	st->flags = flags;
+	st->snap_max = STORE_SNAP_MAX;
+	ftab_init(&st->ft);
 	if ((st->dir = strdup(dir)) == NULL ||
 	    (st->snapdir = store_join(dir, SNAPDIR)) == NULL) {
 		ms_err_set(e, "out of memory");
@@ -98,6 +100,7 @@ store_close(struct store *st)
 	if (st == NULL)
 		return;
 	store_unlock(st);
+	store_memo_free(st);
 	free(st->dir);
 	free(st->snapdir);
 	free(st);
@@ -114,6 +117,12 @@ store_set_warn(struct store *st, store_warn_fn fn, void *arg)
 {
 	st->warn = fn;
 	st->warnarg = arg;
+}
+
+void
+store_set_snap_max(struct store *st, size_t max)
+{
+	st->snap_max = max == 0 || max > STORE_SNAP_MAX ? STORE_SNAP_MAX : max;
 }
 
 char *

@@ -28,6 +28,18 @@
  * Readers accept any JSON array of records (a file edited by hand), and
  * skip a file that does not parse, with a warning naming it.
  *
+ * Writer and reader accept exactly the same records, through one check
+ * (store_check_record) run on the record's text as stored: a JSON
+ * object of at most STORE_RECORD_MAX bytes, nested at most
+ * STORE_RECORD_DEPTH deep, each field of DESIGN.md of its type
+ * (record_check's rules, no field twice), with an identity of at most
+ * STORE_ID_MAX bytes. The writer refuses a record that fails it and a
+ * snapshot larger than STORE_SNAP_MAX; a reader skips such a record
+ * alone (with a warning naming its line), and a snapshot that does not
+ * parse or holds no record that passes is unreadable: it is skipped by
+ * the merge, never counted by retention, and when no snapshot is
+ * readable the merged view is an error, not an empty view.
+ *
  * history.ndjson starts with a header line,
  *   {"macscan_history":1,"compacted_bytes":N}
  * then one line per machine per scan:
@@ -65,6 +77,9 @@
 #define STORE_SNAP_MAX (256u << 20)	/* bytes in one snapshot */
 #define STORE_STATE_MAX (64u << 20)	/* bytes in one state file */
 #define STORE_HISTORY_LINE_MAX 4096	/* longer history lines are skipped */
+#define STORE_RECORD_MAX (4u << 20)	/* bytes in one record, as stored */
+#define STORE_RECORD_DEPTH 64		/* nesting in a record (itself: 1) */
+#define STORE_ID_MAX 512		/* bytes in an id */
 
 enum {
 	STORE_RDONLY = 0,	/* never creates or writes anything */
@@ -109,15 +124,31 @@ void store_unlock(struct store *st);
  * second gets a -N suffix), appends to the history. The snapshot's file
  * name is returned in *name if name is not NULL. Refused (-1, nothing
  * written): an empty array (a failed scan must not push good data out
- * of the retention window), a record failing record_check or without
- * identity. Two records with the same id: the last is kept (a warning
- * goes to the warn function). Needs the lock.
+ * of the retention window), a record failing store_check_record ("record
+ * N: why"), a snapshot that would be larger than STORE_SNAP_MAX. Two
+ * records with the same id: the last is kept (a warning goes to the
+ * warn function). Needs the lock.
  */
 int store_add(struct store *st, json_t *records, time_t when, char **name,
     struct ms_err *e);
 
-/* Keep the newest `keep` (>= 1) snapshots; the number removed, or -1.
- * Needs the lock. */
+/*
+ * Check one record as store_add would store it: 0, or -1 and e saying
+ * why ("no serial, mac, ip or host", "nested more than 64 deep",
+ * "field \"x\" must be ..."). A record that passes is never refused
+ * by store_add, and is read back by every reader.
+ */
+int store_check_record(struct store *st, const json_t *rec,
+    struct ms_err *e);
+
+/*
+ * Keep the newest `keep` (>= 1) readable snapshots: every snapshot older
+ * than the keep-th newest readable one is removed, readable or not;
+ * unreadable snapshots newer than it are left (and not counted). So a
+ * readable snapshot never goes to keep an unreadable one, and fewer than
+ * `keep` readable ones are left only when there are no more. The number
+ * removed, or -1. Needs the lock.
+ */
 int store_prune(struct store *st, unsigned keep, struct ms_err *e);
 
 struct store_snap {
@@ -138,7 +169,8 @@ void store_snaps_free(struct store_snap *v, size_t n);
  * first_seen (the earliest of the snapshots' times and their records'
  * first_seen), last_seen (the time of the newest snapshot holding it) and
  * online (present in the newest snapshot), sorted by id (bytewise). A
- * JSON array; an empty store gives [].
+ * JSON array; a store without snapshots gives []. Snapshots that all
+ * fail to read are an error: "N snapshots, none readable".
  */
 json_t *store_latest(struct store *st, struct ms_err *e);
 
@@ -197,6 +229,12 @@ json_t *store_state_load(struct store *st, const char *name,
     struct ms_err *e);
 int store_state_save(struct store *st, const char *name, json_t *state,
     struct ms_err *e);
+
+/*
+ * For tests: a lower cap than STORE_SNAP_MAX on the snapshots this store
+ * writes and reads (0: STORE_SNAP_MAX).
+ */
+void store_set_snap_max(struct store *st, size_t max);
 
 /*
  * The parsers of the store's files, for tests and the fuzz harness.

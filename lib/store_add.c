@@ -76,6 +76,36 @@ fail:
 }
 
 int
+store_check_record(struct store *st, const json_t *rec, struct ms_err *e)
+{
+	const char *id;
+	json_t *o;
+	char *txt;
+	size_t len;
+	int r;
+
+	if (record_check(rec, e) == -1)
+		return -1;
+	if ((id = record_identity(rec)) == NULL)
+		return ms_err_set(e, "no serial, mac, ip or host");
+	/* As store_add would write it, with room for the id it may get. */
+	if ((o = stored_record((json_t *)rec, id, "0000-00-00T00:00:00Z")) ==
+	    NULL || (txt = record_dump(o)) == NULL) {
+		json_decref(o);
+		return ms_err_set(e, "out of memory");
+	}
+	json_decref(o);
+	len = strlen(txt);
+	if (len + ID_SLACK > STORE_RECORD_MAX)
+		r = ms_err_set(e, "larger than %u bytes", STORE_RECORD_MAX -
+		    ID_SLACK);
+	else
+		r = rec_check(&st->ft, txt, len, e);
+	free(txt);
+	return r;
+}
+
+int
 store_add(struct store *st, json_t *records, time_t when, char **name,
     struct ms_err *e)
 {
@@ -112,17 +142,11 @@ store_add(struct store *st, json_t *records, time_t when, char **name,
 		long k;
 		int created;
 
-		if (!json_is_object(rec))
-			goto out_fmt_obj;
-		if (record_check(rec, &re) == -1) {
+		if (store_check_record(st, rec, &re) == -1) {
 			ms_err_set(e, "record %zu: %s", i + 1, re.msg);
 			goto out;
 		}
-		if ((id = record_identity(rec)) == NULL) {
-			ms_err_set(e, "record %zu: no serial, mac, ip or host",
-			    i + 1);
-			goto out;
-		}
+		id = record_identity(rec);
 		if ((k = idmap_add(&seen, id, strlen(id), &created)) == -1)
 			goto nomem;
 		if (!created) {
@@ -161,6 +185,7 @@ store_add(struct store *st, json_t *records, time_t when, char **name,
 	for (i = 0; i < n; i++) {
 		const char *id, *first, *in;
 		char infs[RFC3339_LEN], hfs[RFC3339_LEN];
+		struct ms_err re;
 		struct ment *x;
 		long k;
 		json_t *o;
@@ -190,6 +215,13 @@ store_add(struct store *st, json_t *records, time_t when, char **name,
 		json_decref(o);
 		if (txt == NULL)
 			goto nomem;
+		/* The check the readers run, on the very text they will
+		 * read. */
+		if (rec_check(&st->ft, txt, strlen(txt), &re) == -1) {
+			ms_err_set(e, "record %zu: %s", i + 1, re.msg);
+			free(txt);
+			goto out;
+		}
 		if ((nkeep > 0 && ms_buf_puts(&snap, ",\n") == -1) ||
 		    ms_buf_puts(&snap, txt) == -1) {
 			free(txt);
@@ -202,6 +234,11 @@ store_add(struct store *st, json_t *records, time_t when, char **name,
 	}
 	if (ms_buf_puts(&snap, "\n]\n") == -1)
 		goto nomem;
+	if (snap.len > st->snap_max) {
+		ms_err_set(e, "the snapshot would be %zu bytes, more than %zu "
+		    "bytes: nothing stored", snap.len, st->snap_max);
+		goto out;
+	}
 	if (prev.nsnaps == 0 || when >= prev.newest_t) {
 		for (i = 0; i < prev.n; i++)
 			if (idmap_find(&seen, prev.v[i].id,
@@ -260,9 +297,6 @@ store_add(struct store *st, json_t *records, time_t when, char **name,
 	if (name != NULL && (*name = strdup(fname)) == NULL)
 		goto nomem;
 	r = 0;
-	goto out;
-out_fmt_obj:
-	ms_err_set(e, "record %zu: not a JSON object", i + 1);
 	goto out;
 nomem_unlink:
 	ms_err_set(e, "out of memory");

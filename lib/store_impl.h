@@ -27,18 +27,8 @@
 #define HISTORY "history.ndjson"
 #define TMPPREFIX ".tmp-"
 #define HISTORY_COMPACT_MIN (1u << 20)
-#define STORE_RECORD_DEPTH 512
 #define DAY 86400LL
 #define HOUR 3600LL
-
-struct store {
-	char *dir;
-	char *snapdir;
-	int flags;
-	int lockfd;
-	store_warn_fn warn;
-	void *warnarg;
-};
 
 /* ---- store.c ---- */
 void store_warnf(struct store *st, const char *fmt, ...) MS_PRINTF(2, 3);
@@ -120,25 +110,41 @@ int js_canonical_time(const char *s, size_t n);
 /* Append s as a JSON string (quotes, escapes) to b. */
 int js_str_append(struct ms_buf *b, const char *s);
 int js_isdigit(char c);
+/* The message of js_object when the text is nested too deep. */
+extern const char js_too_deep[];
 
-/* ---- store_rec.c: a record as the store reads it ---- */
-enum { K_ID, K_FIRST, K_LAST, K_ONLINE, K_SERIAL, K_MAC, K_IP, K_HOST,
-	K_N };
+/* ---- store_rec.c: a record as the store reads it, the one check ---- */
+enum { K_ID, K_FIRST, K_LAST, K_ONLINE, K_SERIAL, K_UUID, K_HWMACS, K_MAC,
+	K_IP, K_HOST, K_N };
 
+/* Slack for the id the writer gives (a conflict's suffix, an id from
+ * the identity state: at most STORE_ID_MAX bytes, each escaped to at
+ * most 6) and "identity_conflict": a record that passes
+ * store_check_record fits the writer's check whatever its id. */
+#define ID_SLACK (6 * STORE_ID_MAX + 64)
+
+#define FT_MAX 255
+/* The fields of record.h (record_fields) by name, for the scanner: a
+ * small hash on (length, first and last byte), chained. */
+struct ftab {
+	unsigned char head[256];	/* index + 1 of a chain, 0 = none */
+	unsigned char next[FT_MAX];	/* index + 1 of the next, 0 = end */
+	unsigned char len[FT_MAX];
+	signed char type[FT_MAX];	/* enum record_type */
+	signed char kidx[FT_MAX];	/* K_ index, or -1 */
+	const char *name[FT_MAX];
+	size_t n;
+};
+void ftab_init(struct ftab *ft);
+
+/* A record as the merge needs it (scanned: pointers into its text). */
 struct rinfo {
 	const char *text;
 	size_t len;
-	struct {
-		const char *p;
-		size_t len;
-		int esc;
-		int type;
-	} k[K_N];
-	unsigned seen;		/* bit per K_ */
-	size_t nmem;
-	size_t fs_index;	/* index of first_seen among the members */
+	const char *fs;		/* first_seen's text, if it is a string */
+	size_t fslen;
+	int fsesc;
 	const char *cut;	/* the end of the member before first_seen */
-	const char *lastend;	/* the end of the last member */
 	const char *id;		/* the identity's text (a string value) */
 	size_t idlen;
 	int idesc;
@@ -146,10 +152,39 @@ struct rinfo {
 	int fast;		/* first_seen, last_seen, online spliced */
 };
 
-/* Scan one record's text: 1 with its identity, 0 when it has none (the
- * record is to be skipped), -1 with je on a syntax error. */
-int rec_scan(const char *text, size_t len, struct rinfo *ri,
-    struct jerr *je);
+/*
+ * Scan and check one record's text (the one check of store.h): 1 with
+ * its identity; 0 when it has none (the record is skipped); -1 with je
+ * on a syntax error; -2 with e when it is JSON but not a record the
+ * store keeps (too large or deep, a field of the wrong type or twice, an
+ * id too long).
+ */
+int rec_scan(const struct ftab *ft, const char *text, size_t len,
+    struct rinfo *ri, struct jerr *je, struct ms_err *e);
+/* The same as a yes or no: 0, or -1 with e. */
+int rec_check(const struct ftab *ft, const char *text, size_t len,
+    struct ms_err *e);
+
+/* What the last merge learnt of each snapshot, for retention. */
+struct snapmemo {
+	char *name;
+	off_t size;
+	struct timespec mtim;
+	int readable;
+};
+
+struct store {
+	char *dir;
+	char *snapdir;
+	int flags;
+	int lockfd;
+	store_warn_fn warn;
+	void *warnarg;
+	size_t snap_max;	/* bytes in a snapshot, read or written */
+	struct ftab ft;
+	struct snapmemo *memo;
+	size_t nmemo, capmemo;
+};
 
 /* ---- store_snap.c: snapshot names and files ---- */
 struct snapent {
@@ -159,6 +194,7 @@ struct snapent {
 };
 
 struct snapload {
+	const struct ftab *ft;
 	char *buf;
 	size_t len;
 	struct rinfo *v;	/* the records with an identity */
@@ -167,7 +203,12 @@ struct snapload {
 	size_t nown, capown;
 	size_t skipped;		/* records without identity */
 	size_t firstskip;	/* the line (or element) of the first one */
+	size_t bad;		/* records that fail the check */
+	size_t firstbad;	/* the line (or element) of the first one */
+	char why[MS_ERRLEN];	/* and why */
 	int json;		/* read by jansson, not line by line */
+	off_t size;		/* the file's, when it was read */
+	struct timespec mtim;
 };
 
 /* The snapshots' names, oldest first. A missing snapshots/ is empty. */
@@ -175,10 +216,12 @@ int snap_names(struct store *st, struct snapent **vp, size_t *np,
     struct ms_err *e);
 void snapents_free(struct snapent *v, size_t n);
 int snap_name_make(time_t when, unsigned seq, char *buf, size_t len);
-/* Load snapshots/name: 0; 1 if it vanished; -1 with e if unreadable. */
+/* Load snapshots/name: 0; 1 if it vanished; -1 with e if unreadable
+ * (it does not parse, or holds no record that passes the check). */
 int snap_load(struct store *st, const char *name, struct snapload *sl,
     struct ms_err *e);
 void snapload_free(struct snapload *sl);
+void store_memo_free(struct store *st);
 
 /* ---- store_merge.c: the merged view ---- */
 struct ment {
@@ -198,7 +241,8 @@ struct merge {
 	struct ment *v;		/* v[i] is the entry of ids' index i */
 	size_t n, cap;
 	int keep_text;
-	int nsnaps;
+	int nsnaps;		/* snapshots read */
+	size_t nfiles;		/* snapshots there (read or not) */
 	char newest[RFC3339_LEN];
 	time_t newest_t;
 };

@@ -16,6 +16,8 @@
 
 #include "store_impl.h"
 
+const char js_too_deep[] = "nested too deeply";
+
 struct jscan {
 	const char *start, *end;
 	struct jerr *je;
@@ -247,7 +249,7 @@ js_container(struct jscan *s, const char *p, int depth, int obj)
 	int type, esc;
 
 	if (depth >= s->maxdepth)
-		return js_fail(s, p, "nested too deeply");
+		return js_fail(s, p, js_too_deep);
 	p = js_ws(p + 1, end);
 	if (p < end && *p == (obj ? '}' : ']'))
 		return p + 1;

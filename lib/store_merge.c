@@ -43,14 +43,14 @@ merge_lookup(struct merge *m, const char *id)
 static int
 first_seen_of(const struct rinfo *ri, char out[RFC3339_LEN])
 {
-	const char *p = ri->k[K_FIRST].p;
-	size_t n = ri->k[K_FIRST].len;
+	const char *p = ri->fs;
+	size_t n = ri->fslen;
 	char tmp[64];
 	time_t t;
 
-	if (!(ri->seen & (1u << K_FIRST)) || ri->k[K_FIRST].type != JT_STRING)
+	if (p == NULL)
 		return 0;
-	if (!ri->k[K_FIRST].esc && js_canonical_time(p, n)) {
+	if (!ri->fsesc && js_canonical_time(p, n)) {
 		memcpy(out, p, 20);
 		out[20] = '\0';
 		return 1;
@@ -147,6 +147,7 @@ merge_run(struct store *st, struct merge *m, int keep_text,
 		m->keep_text = keep_text;
 		if (snap_names(st, &names, &n, e) == -1)
 			return -1;
+		m->nfiles = n;
 		for (i = n; i-- > 0;) {
 			struct snapload sl;
 			struct ms_err le;
@@ -252,6 +253,13 @@ store_latest_foreach(struct store *st, store_text_fn fn, void *arg,
 
 	if (merge_run(st, &m, 1, e) == -1)
 		goto out;
+	if (m.nsnaps == 0 && m.nfiles > 0) {
+		/* Each was warned about; an empty view would say the fleet
+		 * is gone. */
+		ms_err_set(e, "%zu snapshot%s, none readable", m.nfiles,
+		    m.nfiles > 1 ? "s" : "");
+		goto out;
+	}
 	if (m.n > 1)
 		qsort(m.v, m.n, sizeof(*m.v), ment_cmp);
 	for (i = 0; i < m.n; i++) {

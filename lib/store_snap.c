@@ -8,11 +8,101 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "record.h"
 #include "store_impl.h"
+
+/* ---- what the store knows of each snapshot ---------------------------- */
+
+static void
+memo_put(struct store *st, const char *name, const struct stat *sb,
+    int readable)
+{
+	struct snapmemo *m = NULL;
+	size_t i;
+
+	for (i = 0; i < st->nmemo && m == NULL; i++)
+		if (strcmp(st->memo[i].name, name) == 0)
+			m = &st->memo[i];
+	if (m == NULL) {
+		/* Out of memory: it is only a memo. */
+		if (ms_grow(&st->memo, &st->capmemo, st->nmemo + 1,
+		    sizeof(*st->memo)) == -1)
+			return;
+		m = &st->memo[st->nmemo];
+		if ((m->name = strdup(name)) == NULL)
+			return;
+		st->nmemo++;
+	}
+	m->size = sb->st_size;
+	m->mtim = sb->st_mtim;
+	m->readable = readable;
+}
+
+/* Forget the snapshots that are gone (names: the ones there now). */
+static void
+memo_keep(struct store *st, const struct snapent *names, size_t n)
+{
+	size_t i, j, k = 0;
+
+	for (i = 0; i < st->nmemo; i++) {
+		for (j = 0; j < n; j++)
+			if (strcmp(st->memo[i].name, names[j].name) == 0)
+				break;
+		if (j < n)
+			st->memo[k++] = st->memo[i];
+		else
+			free(st->memo[i].name);
+	}
+	st->nmemo = k;
+}
+
+void
+store_memo_free(struct store *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->nmemo; i++)
+		free(st->memo[i].name);
+	free(st->memo);
+	st->memo = NULL;
+	st->nmemo = st->capmemo = 0;
+}
+
+/* Is snapshots/name readable? 1 or 0; -1 when it is gone; -2 out of
+ * memory. The memo answers for a file unchanged since it was read. */
+static int
+snap_readable(struct store *st, const char *name)
+{
+	struct snapload sl;
+	struct ms_err le;
+	struct stat sb;
+	char *path;
+	size_t i;
+	int r;
+
+	if ((path = store_join(st->snapdir, name)) == NULL)
+		return -2;
+	r = stat(path, &sb);
+	free(path);
+	if (r == -1)
+		return errno == ENOENT ? -1 : 0;
+	for (i = 0; i < st->nmemo; i++) {
+		const struct snapmemo *m = &st->memo[i];
+
+		if (strcmp(m->name, name) == 0 && m->size == sb.st_size &&
+		    m->mtim.tv_sec == sb.st_mtim.tv_sec &&
+		    m->mtim.tv_nsec == sb.st_mtim.tv_nsec)
+			return m->readable;
+	}
+	r = snap_load(st, name, &sl, &le);
+	if (r == 0)
+		snapload_free(&sl);
+	return r == 0 ? 1 : r == 1 ? -1 : 0;
+}
 
 /* ---- snapshot names ------------------------------------------------- */
 
@@ -126,6 +216,7 @@ snap_names(struct store *st, struct snapent **vp, size_t *np,
 	closedir(d);
 	if (n > 1)
 		qsort(v, n, sizeof(*v), snapent_cmp);
+	memo_keep(st, v, n);
 	*vp = v;
 	*np = n;
 	return 0;
@@ -179,18 +270,41 @@ snapload_push(struct snapload *sl, const struct rinfo *ri)
 	return 0;
 }
 
-/* The writer's format: "[\n", one record a line ("," between), "]\n". */
+/* A record that fails the check: counted, the first one remembered. */
+static void
+snapload_bad(struct snapload *sl, size_t where, const char *why)
+{
+	if (sl->bad++ == 0) {
+		sl->firstbad = where;
+		snprintf(sl->why, sizeof(sl->why), "%s", why);
+	}
+}
+
+static void
+snapload_reset(struct snapload *sl)
+{
+	sl->n = 0;
+	sl->skipped = 0;
+	sl->bad = 0;
+}
+
+/* The writer's format: "[\n", one record a line ("," between), "]\n".
+ * 0; -1 when the text is not in that format (or a line does not parse:
+ * jansson will say where); -2 out of memory. */
 static int
 snap_scan_lines(struct snapload *sl, const char *buf, size_t len)
 {
 	const char *p = buf, *end = buf + len;
 	unsigned long lineno = 1;
 
-	sl->n = 0;
-	sl->skipped = 0;
+	snapload_reset(sl);
 	if (len < 4 || memcmp(buf, "[\n", 2) != 0 ||
 	    memcmp(end - 2, "]\n", 2) != 0)
 		return -1;
+	/* Records are rarely shorter than 256 bytes: room for them at
+	 * once rather than growing through a dozen copies. */
+	if (ms_grow(&sl->v, &sl->cap, len / 256 + 8, sizeof(*sl->v)) == -1)
+		return -2;
 	p += 2;
 	if (p == end - 2)
 		return 0;	/* [] */
@@ -200,6 +314,7 @@ snap_scan_lines(struct snapload *sl, const char *buf, size_t len)
 		int more, r;
 		struct rinfo ri;
 		struct jerr je;
+		struct ms_err re;
 
 		lineno++;
 		if (nl == NULL || nl == end - 1)
@@ -210,10 +325,12 @@ snap_scan_lines(struct snapload *sl, const char *buf, size_t len)
 			n--;
 		if (n == 0 || *p != '{')
 			return -1;
-		r = rec_scan(p, n, &ri, &je);
+		r = rec_scan(sl->ft, p, n, &ri, &je, &re);
 		if (r == -1)
 			return -1;
-		if (r == 0) {
+		if (r == -2) {
+			snapload_bad(sl, lineno, re.msg);
+		} else if (r == 0) {
 			if (sl->skipped++ == 0)
 				sl->firstskip = lineno;
 		} else if (snapload_push(sl, &ri) == -1) {
@@ -229,7 +346,7 @@ snap_scan_lines(struct snapload *sl, const char *buf, size_t len)
 
 /*
  * Any other JSON array of objects: parsed by jansson, each element
- * dumped to compact text and scanned like a line. -1 and e when the
+ * dumped to compact text and checked like a line. -1 and e when the
  * text is not such an array.
  */
 static int
@@ -240,8 +357,7 @@ snap_scan_json(struct snapload *sl, const char *buf, size_t len,
 	json_t *doc, *o;
 	size_t i;
 
-	sl->n = 0;
-	sl->skipped = 0;
+	snapload_reset(sl);
 	sl->json = 1;
 	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (doc == NULL)
@@ -259,10 +375,9 @@ snap_scan_json(struct snapload *sl, const char *buf, size_t len,
 		int r;
 
 		if (!json_is_object(o) || record_check(o, &re) == -1) {
-			ms_err_set(e, "%s: record %zu: %s", name, i + 1,
-			    json_is_object(o) ? re.msg : "not an object");
-			json_decref(doc);
-			return -1;
+			snapload_bad(sl, i + 1, json_is_object(o) ? re.msg :
+			    "not an object");
+			continue;
 		}
 		if ((t = record_dump(o)) == NULL)
 			goto nomem;
@@ -272,14 +387,17 @@ snap_scan_json(struct snapload *sl, const char *buf, size_t len,
 			goto nomem;
 		}
 		sl->own[sl->nown++] = t;
-		r = rec_scan(t, strlen(t), &ri, &sje);
+		r = rec_scan(sl->ft, t, strlen(t), &ri, &sje, &re);
 		if (r == -1) {
+			/* The scanner refuses what jansson wrote. */
 			ms_err_set(e, "%s: record %zu: %s", name, i + 1,
 			    sje.msg);
 			json_decref(doc);
 			return -1;
 		}
-		if (r == 0) {
+		if (r == -2) {
+			snapload_bad(sl, i + 1, re.msg);
+		} else if (r == 0) {
 			if (sl->skipped++ == 0)
 				sl->firstskip = i + 1;
 		} else if (snapload_push(sl, &ri) == -1) {
@@ -311,18 +429,26 @@ snap_load(struct store *st, const char *name, struct snapload *sl,
     struct ms_err *e)
 {
 	struct ms_err re;
+	struct stat sb;
 	char *path;
 	int gone;
 
 	memset(sl, 0, sizeof(*sl));
+	sl->ft = &st->ft;
 	if ((path = store_join(st->snapdir, name)) == NULL)
 		return ms_err_set(e, "out of memory");
-	sl->buf = ms_read_file(path, STORE_SNAP_MAX, &sl->len, &re);
+	if (stat(path, &sb) == -1)
+		memset(&sb, 0, sizeof(sb));
+	sl->buf = ms_read_file(path, st->snap_max, &sl->len, &re);
 	gone = sl->buf == NULL && errno == ENOENT;
 	free(path);
-	if (sl->buf == NULL)
+	if (sl->buf == NULL) {
+		if (!gone)
+			memo_put(st, name, &sb, 0);
 		return gone ? 1 : ms_err_set(e, "%s", re.msg);
+	}
 	if (snap_scan(sl, sl->buf, sl->len, name, e) == -1) {
+		memo_put(st, name, &sb, 0);
 		snapload_free(sl);
 		return -1;
 	}
@@ -331,6 +457,15 @@ snap_load(struct store *st, const char *name, struct snapload *sl,
 		    "or host skipped (first: %s %zu)", name, sl->skipped,
 		    sl->skipped > 1 ? "s" : "", sl->json ? "record" : "line",
 		    sl->firstskip);
+	if (sl->bad > 0)
+		store_warnf(st, "%s%s%zu: %s (%zu bad record%s skipped)", name,
+		    sl->json ? ": record " : ":", sl->firstbad, sl->why,
+		    sl->bad, sl->bad > 1 ? "s" : "");
+	memo_put(st, name, &sb, sl->n > 0);
+	if (sl->n == 0) {
+		snapload_free(sl);
+		return ms_err_set(e, "%s: no readable record", name);
+	}
 	return 0;
 }
 
@@ -391,7 +526,7 @@ int
 store_prune(struct store *st, unsigned keep, struct ms_err *e)
 {
 	struct snapent *names;
-	size_t n, i;
+	size_t n, i, cut = 0, readable = 0;
 	int removed = 0;
 
 	if (store_need_lock(st, e) == -1)
@@ -400,7 +535,18 @@ store_prune(struct store *st, unsigned keep, struct ms_err *e)
 		return ms_err_set(e, "keep must be at least 1");
 	if (snap_names(st, &names, &n, e) == -1)
 		return -1;
-	for (i = 0; i + keep < n; i++) {
+	/* The keep-th newest readable snapshot: what is older goes. */
+	for (i = n; i-- > 0 && readable < keep;) {
+		int r = snap_readable(st, names[i].name);
+
+		if (r == -2) {
+			snapents_free(names, n);
+			return ms_err_set(e, "out of memory");
+		}
+		if (r == 1 && ++readable == keep)
+			cut = i;
+	}
+	for (i = 0; readable == keep && i < cut; i++) {
 		char *p = store_join(st->snapdir, names[i].name);
 
 		if (p == NULL) {
@@ -428,11 +574,21 @@ json_t *
 store_parse_snapshot(const char *text, size_t len, struct ms_err *e)
 {
 	struct snapload sl;
+	struct ftab ft;
 	json_t *a;
 	size_t i;
 
 	memset(&sl, 0, sizeof(sl));
+	ftab_init(&ft);
+	sl.ft = &ft;
 	if (snap_scan(&sl, text, len, "snapshot", e) == -1) {
+		snapload_free(&sl);
+		return NULL;
+	}
+	if (sl.bad > 0) {
+		/* Here every record must pass (a reader skips the others). */
+		ms_err_set(e, "%s %zu: %s", sl.json ? "record" : "line",
+		    sl.firstbad, sl.why);
 		snapload_free(&sl);
 		return NULL;
 	}

@@ -310,6 +310,14 @@ cmd_add(struct store *st, const struct opts *op)
 			bad++;
 			continue;
 		}
+		/* What the store would refuse (or its readers skip) is
+		 * refused here, alone. */
+		if (store_check_record(st, it.rec, &e) == -1) {
+			ms_error("<stdin>:%lu: %s", it.lineno, e.msg);
+			json_decref(it.rec);
+			bad++;
+			continue;
+		}
 		if ((at = json_object_get(where, id)) != NULL) {
 			json_int_t v = json_integer_value(at);
 			size_t idx = (size_t)(v >> 32);

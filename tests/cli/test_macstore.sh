@@ -316,6 +316,46 @@ check_eq "import of a file that is not an array: exit 1" 1 \
 check_eq "import of a file that is not an array: message" \
     "macstore: $T/bad.json: not a JSON array of machines" "$(cat "$T/err")"
 
+# ---- one bad record is refused alone; the store is never emptied ---------
+D=$T/deep
+printf '{"serial":"G1","ip":"10.0.0.1","disk_free_bytes":5000000000}\n' |
+    macstore -d "$D" -T 2026-11-24T08:00:00Z add
+deep=$(awk 'BEGIN { s = "{\"serial\":\"D1\",\"x\":"
+	for (i = 0; i < 598; i++) s = s "{\"x\":"
+	s = s "{}"
+	for (i = 0; i < 598; i++) s = s "}"
+	print s "}" }')
+check_eq "the deep record is nested 600 deep" 600 \
+    "$(printf '%s' "$deep" | tr -cd '{' | wc -c)"
+printf '%s\n%s\n%s\n' '{"serial":"G2","ip":"10.0.0.2"}' "$deep" \
+    '{"serial":"G3","ip":"10.0.0.3"}' > "$T/deep.in"
+check_eq "a record nested 600 deep among good ones: exit 1" 1 \
+    "$(status macstore -d "$D" -T 2026-11-24T08:10:00Z add < "$T/deep.in" 2> "$T/err")"
+check_eq "the deep record is refused alone, named by its line" \
+    "macstore: <stdin>:2: nested more than 64 deep
+macstore: 1 bad line not stored" "$(cat "$T/err")"
+check_eq "the other records are stored and read" "G1 G2 G3" \
+    "$(macstore -d "$D" latest | jq -r .id | tr '\n' ' ' | sed 's/ $//')"
+for i in 1 2 3 4 5; do
+	printf '%s\n' "$deep" |
+	    macstore -q -d "$D" -k 2 -T "2026-11-24T09:0$i:00Z" add 2>/dev/null || true
+done
+check_eq "five adds of a deep record alone: nothing stored, nothing pruned" \
+    "machines-20261124T080000Z.json machines-20261124T081000Z.json" \
+    "$(macstore -d "$D" list | cut -f 1 | tr '\n' ' ' | sed 's/ $//')"
+check_eq "five adds of a deep record alone: the view is whole" \
+    "G1 G2 G3" \
+    "$(macstore -d "$D" latest | jq -r .id | tr '\n' ' ' | sed 's/ $//')"
+U=$T/unreadable
+mkdir -p "$U/snapshots"
+printf '[\n{"id"' > "$U/snapshots/machines-20261124T080000Z.json"
+check_eq "latest when no snapshot can be read: exit 3" 3 \
+    "$(status sh -c 'macstore -d "$1" latest > "$2" 2> "$3"' sh "$U" "$T/out" "$T/err")"
+check_eq "latest when no snapshot can be read: nothing on stdout" "" \
+    "$(cat "$T/out")"
+check_eq "latest when no snapshot can be read: says so" \
+    "macstore: $U: 1 snapshot, none readable" "$(tail -n 1 "$T/err")"
+
 # ---- a read-only store -------------------------------------------------------
 R=$T/ro
 printf '{"serial":"S1"}\n' | macstore -d "$R" -T 2026-11-24T08:00:00Z add

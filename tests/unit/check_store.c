@@ -948,6 +948,222 @@ START_TEST(parse_history_line)
 }
 END_TEST
 
+/* A record of serial sn nested depth deep (the record itself is 1). */
+static json_t *
+deep_record(const char *sn, int depth)
+{
+	struct ms_buf b = { 0 };
+	json_error_t je;
+	json_t *o;
+	int i;
+
+	ck_assert_int_eq(ms_buf_printf(&b, "{\"serial\":\"%s\",\"x\":", sn), 0);
+	for (i = 0; i < depth - 2; i++)
+		ck_assert_int_eq(ms_buf_puts(&b, "{\"x\":"), 0);
+	ck_assert_int_eq(ms_buf_puts(&b, "{}"), 0);
+	for (i = 0; i < depth - 2; i++)
+		ck_assert_int_eq(ms_buf_puts(&b, "}"), 0);
+	ck_assert_int_eq(ms_buf_puts(&b, "}"), 0);
+	o = json_loads(b.data, 0, &je);
+	ck_assert_msg(o != NULL, "%s", je.text);
+	ms_buf_free(&b);
+	return o;
+}
+
+/*
+ * What the writer stores, the reader reads: a record add accepts is in
+ * the merged view, whatever its depth; one the reader would skip is
+ * refused by add, and nothing is written.
+ */
+START_TEST(writer_and_reader_agree)
+{
+	static const int depths[] = { 2, 63, 64, 65, 511, 512, 513, 600 };
+	struct store *st = open_locked();
+	struct store_snap *sv;
+	struct ms_err e;
+	size_t i, n;
+	json_t *a, *v;
+
+	for (i = 0; i < sizeof(depths) / sizeof(depths[0]); i++) {
+		char sn[32], ts[32];
+		int r;
+
+		snprintf(sn, sizeof(sn), "D%d", depths[i]);
+		snprintf(ts, sizeof(ts), "2026-11-20T08:%02zu:00Z", i);
+		a = json_array();
+		json_array_append_new(a, deep_record(sn, depths[i]));
+		r = store_add(st, a, at(ts), NULL, &e);
+		json_decref(a);
+		v = latest(st);
+		ck_assert_msg((r == 0) == (find(v, sn) != NULL),
+		    "depth %d: add says %d, the view %s it", depths[i], r,
+		    find(v, sn) != NULL ? "has" : "lacks");
+		/* The documented limit. */
+		ck_assert_msg((r == 0) == (depths[i] <= 64), "depth %d: %s",
+		    depths[i], r == 0 ? "accepted" : e.msg);
+		if (r == -1)
+			ck_assert_ptr_nonnull(strstr(e.msg, "record 1: nested "
+			    "more than 64 deep"));
+		json_decref(v);
+	}
+	/* Only what was accepted was written: 3 snapshots. */
+	ck_assert_int_eq(store_list(st, &sv, &n, &e), 0);
+	ck_assert_uint_eq(n, 3);
+	for (i = 0; i < n; i++)
+		ck_assert_uint_eq(sv[i].count, 1);
+	store_snaps_free(sv, n);
+	ck_assert_int_eq(nwarn, 0);
+	store_close(st);
+}
+END_TEST
+
+/* The snapshot size cap holds on write: a scan that would make a larger
+ * snapshot than readers take is refused, and nothing is written. */
+START_TEST(snapshot_cap_on_write)
+{
+	struct store *st = open_locked();
+	struct store_snap *sv;
+	struct ms_err e;
+	json_t *a;
+	size_t n;
+	int i;
+
+	store_set_snap_max(st, 4096);
+	a = json_array();
+	for (i = 0; i < 100; i++) {
+		char sn[16];
+
+		snprintf(sn, sizeof(sn), "S%03d", i);
+		json_array_append_new(a, json_pack("{s:s,s:s}", "serial", sn,
+		    "padding", "01234567890123456789012345678901234567890"));
+	}
+	ck_assert_int_eq(store_add(st, a, at("2026-11-20T08:00:00Z"), NULL,
+	    &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "more than 4096 bytes"));
+	ck_assert_int_eq(store_list(st, &sv, &n, &e), 0);
+	ck_assert_uint_eq(n, 0);
+	store_snaps_free(sv, n);
+	json_decref(a);
+	add(st, "[{\"serial\":\"S1\"}]", "2026-11-20T08:10:00Z");
+	/* A larger file (written by hand) is not read. */
+	{
+		char big[5000];
+
+		memset(big, ' ', sizeof(big));
+		memcpy(big, "[{\"serial\":\"S2\"}", 16);
+		big[sizeof(big) - 2] = ']';
+		big[sizeof(big) - 1] = '\0';
+		write_file("snapshots/machines-20261120T082000Z.json", big);
+	}
+	a = latest(st);
+	ck_assert_uint_eq(json_array_size(a), 1);
+	ck_assert_ptr_nonnull(find(a, "S1"));
+	json_decref(a);
+	ck_assert_ptr_nonnull(strstr(warned, "machines-20261120T082000Z.json"));
+	store_close(st);
+}
+END_TEST
+
+/* Retention keeps the newest N snapshots that can be read: snapshots
+ * that cannot are not counted, and never cost a readable one. */
+START_TEST(retention_counts_readable_only)
+{
+	struct store *st = open_locked();
+	struct store_snap *sv;
+	struct ms_err e;
+	json_t *v;
+	size_t n, i;
+	char ts[32];
+
+	for (i = 0; i < 5; i++) {
+		snprintf(ts, sizeof(ts), "2026-11-20T08:%02zu:00Z", i * 10);
+		add(st, "[{\"serial\":\"S1\"}]", ts);
+	}
+	write_file("snapshots/machines-20261120T090000Z.json", "[\n{\"id\"");
+	write_file("snapshots/machines-20261120T091000Z.json", "not json");
+	write_file("snapshots/machines-20261120T092000Z.json", "[\n]\n");
+	ck_assert_int_eq(store_prune(st, 5, &e), 0);
+	ck_assert_int_eq(store_list(st, &sv, &n, &e), 0);
+	ck_assert_uint_eq(n, 8);
+	store_snaps_free(sv, n);
+	/* A sixth readable one: the oldest readable goes, the unreadable
+	 * ones newer than the fifth readable stay. */
+	add(st, "[{\"serial\":\"S1\"},{\"serial\":\"S2\"}]",
+	    "2026-11-20T09:30:00Z");
+	ck_assert_int_eq(store_prune(st, 5, &e), 1);
+	ck_assert_int_eq(exists("snapshots/machines-20261120T080000Z.json"),
+	    0);
+	ck_assert_int_eq(exists("snapshots/machines-20261120T081000Z.json"),
+	    1);
+	ck_assert_int_eq(exists("snapshots/machines-20261120T091000Z.json"),
+	    1);
+	/* Keep 2: the 2 newest readable and what is newer; nothing
+	 * older, read or not. */
+	ck_assert_int_eq(store_prune(st, 2, &e), 3);
+	ck_assert_int_eq(store_list(st, &sv, &n, &e), 0);
+	ck_assert_uint_eq(n, 5);
+	ck_assert_str_eq(sv[0].name, "machines-20261120T084000Z.json");
+	ck_assert_uint_eq(sv[0].count, 1);
+	ck_assert_uint_eq(sv[1].count, (size_t)-1);
+	ck_assert_uint_eq(sv[3].count, (size_t)-1);
+	ck_assert_str_eq(sv[4].name, "machines-20261120T093000Z.json");
+	ck_assert_uint_eq(sv[4].count, 2);
+	store_snaps_free(sv, n);
+	v = latest(st);
+	ck_assert_uint_eq(json_array_size(v), 2);
+	json_decref(v);
+	store_close(st);
+}
+END_TEST
+
+/* Snapshots that all fail to read are an error, not an empty view. */
+START_TEST(latest_fails_when_nothing_readable)
+{
+	struct collect c = { 0, "" };
+	struct ms_err e;
+	struct store *st;
+	char p[512];
+	long n;
+
+	snprintf(p, sizeof(p), "%s/snapshots", dir);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	write_file("snapshots/machines-20261120T080000Z.json", "[\n{\"id\"");
+	write_file("snapshots/machines-20261120T081000Z.json", "[\n]\n");
+	ck_assert_ptr_nonnull(st = store_open(dir, STORE_RDONLY, &e));
+	store_set_warn(st, collect_warn, NULL);
+	ck_assert_ptr_null(store_latest(st, &e));
+	ck_assert_str_eq(e.msg, "2 snapshots, none readable");
+	n = store_latest_foreach(st, collect_text, &c, &e);
+	ck_assert_int_eq(n, -1);
+	ck_assert_int_eq(c.n, 0);
+	ck_assert_str_eq(e.msg, "2 snapshots, none readable");
+	store_close(st);
+}
+END_TEST
+
+/* One bad record of a snapshot is skipped alone, named by its line. */
+START_TEST(bad_record_skipped_alone)
+{
+	struct store *st = open_locked();
+	json_t *v;
+
+	write_file("snapshots/machines-20261120T080000Z.json",
+	    "[\n{\"id\":\"S1\",\"serial\":\"S1\"},\n"
+	    "{\"id\":\"S2\",\"serial\":\"S2\",\"disk_free_bytes\":\"x\"},\n"
+	    "{\"id\":\"S3\",\"serial\":\"S3\",\"battery_percent\":-1},\n"
+	    "{\"id\":\"S4\",\"serial\":\"S4\"}\n]\n");
+	v = latest(st);
+	ck_assert_uint_eq(json_array_size(v), 2);
+	ck_assert_ptr_nonnull(find(v, "S1"));
+	ck_assert_ptr_nonnull(find(v, "S4"));
+	json_decref(v);
+	ck_assert_ptr_nonnull(strstr(warned, "machines-20261120T080000Z.json:"
+	    "3: field \"disk_free_bytes\" must be an integer >= 0 (2 bad "
+	    "records skipped)"));
+	store_close(st);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -978,6 +1194,11 @@ suite(void)
 	tcase_add_test(tc, version_changes);
 	tcase_add_test(tc, parse_snapshot);
 	tcase_add_test(tc, parse_history_line);
+	tcase_add_test(tc, writer_and_reader_agree);
+	tcase_add_test(tc, snapshot_cap_on_write);
+	tcase_add_test(tc, retention_counts_readable_only);
+	tcase_add_test(tc, latest_fails_when_nothing_readable);
+	tcase_add_test(tc, bad_record_skipped_alone);
 	suite_add_tcase(s, tc);
 	return s;
 }
