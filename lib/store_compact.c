@@ -208,8 +208,8 @@ store_history_compact(struct store *st, time_t now, struct ms_err *e)
 	struct ms_buf out = { 0 };
 	struct lreader r;
 	const char *line;
-	size_t len, idx, kept = 0, total = 0, body = 0, ccap = 0;
-	char *path = NULL, *tmp = NULL;
+	size_t len, idx, kept = 0, total = 0, body = 0, ccap = 0, idcap = 0;
+	char *path = NULL, *tmp = NULL, *idbuf = NULL;
 	int fd = -1, tfd = -1, rc;
 	long removed = -1;
 
@@ -226,7 +226,6 @@ store_history_compact(struct store *st, time_t now, struct ms_err *e)
 		goto nomem;
 	for (idx = 0; (rc = lr_next(&r, &line, &len)) == 1; idx++) {
 		struct hent h;
-		char small[256];
 		const char *id;
 		long long age, b;
 		struct cand *c;
@@ -250,10 +249,12 @@ store_history_compact(struct store *st, time_t now, struct ms_err *e)
 			continue;
 		id = h.id;
 		if (h.idesc) {
-			if (h.idlen >= sizeof(small))
-				continue;
-			h.idlen = js_unescape(h.id, h.idlen, small);
-			id = small;
+			/* Decoding never grows it: room for the text is
+			 * room for the id, however long. */
+			if (ms_grow(&idbuf, &idcap, h.idlen + 1, 1) == -1)
+				goto nomem;
+			h.idlen = js_unescape(h.id, h.idlen, idbuf);
+			id = idbuf;
 		}
 		if (ms_grow(&cv, &ccap, ids.n + 1, sizeof(*cv)) == -1 ||
 		    (k = idmap_add(&ids, id, h.idlen, &created)) == -1)
@@ -328,6 +329,7 @@ out:
 	lr_free(&r);
 	close(fd);
 	idmap_free(&ids);
+	free(idbuf);
 	free(cv);
 	free(keep.v);
 	ms_buf_free(&out);

@@ -1164,6 +1164,57 @@ START_TEST(bad_record_skipped_alone)
 }
 END_TEST
 
+/* Compaction thins the history of every id, however long its escaped
+ * form: a serial of 200 '"' is 400 bytes escaped. */
+START_TEST(compaction_of_long_escaped_ids)
+{
+	struct store *st = open_locked();
+	struct ms_err e;
+	time_t now = at("2026-11-24T00:00:00Z");
+	char id[201], esc[401], p[512];
+	FILE *fp;
+	json_t *h, *a;
+	long k;
+	int i;
+
+	memset(id, '"', 200);
+	id[200] = '\0';
+	for (i = 0; i < 200; i++) {
+		esc[2 * i] = '\\';
+		esc[2 * i + 1] = '"';
+	}
+	esc[400] = '\0';
+	snprintf(p, sizeof(p), "%s/history.ndjson", dir);
+	ck_assert_ptr_nonnull(fp = fopen(p, "w"));
+	/* Every 10 minutes, 10 to 5 days ago: one an hour is kept. */
+	for (k = 10 * 144; k > 5 * 144; k--) {
+		char ts[RFC3339_LEN];
+
+		rfc3339_format(now - k * 600, ts);
+		fprintf(fp, "{\"t\":\"%s\",\"id\":\"%s\",\"online\":true}\n", ts,
+		    esc);
+		fprintf(fp, "{\"t\":\"%s\",\"id\":\"S1\",\"online\":true}\n", ts);
+	}
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_int_eq(store_history_compact(st, now, &e), 2 * (720 - 120));
+	h = store_history(st, id, &e);
+	ck_assert_msg(h != NULL, "%s", e.msg);
+	ck_assert_uint_eq(json_array_size(h), 120);
+	json_decref(h);
+	h = store_history(st, "S1", &e);
+	ck_assert_uint_eq(json_array_size(h), 120);
+	json_decref(h);
+	/* And through store_add: the id as a serial. */
+	a = json_pack("[{s:s}]", "serial", id);
+	ck_assert_int_eq(store_add(st, a, now, NULL, &e), 0);
+	json_decref(a);
+	h = store_history(st, id, &e);
+	ck_assert_uint_eq(json_array_size(h), 121);
+	json_decref(h);
+	store_close(st);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -1199,6 +1250,7 @@ suite(void)
 	tcase_add_test(tc, retention_counts_readable_only);
 	tcase_add_test(tc, latest_fails_when_nothing_readable);
 	tcase_add_test(tc, bad_record_skipped_alone);
+	tcase_add_test(tc, compaction_of_long_escaped_ids);
 	suite_add_tcase(s, tc);
 	return s;
 }
