@@ -70,7 +70,7 @@ store_open(const char *dir, int flags, struct ms_err *e)
 		ms_err_set(e, "out of memory");
 		goto fail;
 	}
-	if ((flags & STORE_CREATE) && mkdir(dir, 0755) == -1 &&
+	if ((flags & STORE_CREATE) && mkdir(dir, 0777) == -1 &&
 	    errno != EEXIST) {
 		ms_err_set(e, "%s:", dir);
 		goto fail;
@@ -83,7 +83,7 @@ store_open(const char *dir, int flags, struct ms_err *e)
 		ms_err_set(e, "%s: not a directory", dir);
 		goto fail;
 	}
-	if ((flags & STORE_CREATE) && mkdir(st->snapdir, 0755) == -1 &&
+	if ((flags & STORE_CREATE) && mkdir(st->snapdir, 0777) == -1 &&
 	    errno != EEXIST) {
 		ms_err_set(e, "%s:", st->snapdir);
 		goto fail;
@@ -160,7 +160,7 @@ store_lock(struct store *st, int timeout_s, struct ms_err *e)
 		return 0;
 	if ((p = store_path(st, "lock")) == NULL)
 		return ms_err_set(e, "out of memory");
-	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
 	if (fd == -1) {
 		ms_err_set(e, "%s:", p);
 		free(p);
@@ -247,32 +247,53 @@ store_fsync_dir(const char *dir, struct ms_err *e)
 }
 
 /*
- * A new temporary file in dir (".tmp-XXXXXX", mode 0644): its fd, and
- * its path in *tmp. -1 and e on error.
+ * A new temporary file in dir (".tmp-" and 8 letters or digits), made
+ * with mode 0666 less the umask, as any file a program writes: its fd,
+ * and its path in *tmp. -1 and e on error.
  */
 int
 store_tmp_open(const char *dir, char **tmp, struct ms_err *e)
 {
-	int fd;
+	static const char digits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	uint64_t x = (uint64_t)ms_now_ns() ^ ((uint64_t)getpid() << 32);
+	int fd, tries;
 
-	*tmp = store_join(dir, TMPPREFIX "XXXXXX");
-	if (*tmp == NULL)
-		return ms_err_set(e, "out of memory");
-	if ((fd = mkstemp(*tmp)) == -1) {
-		ms_err_set(e, "cannot create a file in %s:", dir);
+	for (tries = 0; tries < 100; tries++) {
+		char name[sizeof(TMPPREFIX) + 8];
+		size_t i;
+
+		x = store_hash(&x, sizeof(x)) + (uint64_t)tries;
+		memcpy(name, TMPPREFIX, sizeof(TMPPREFIX) - 1);
+		for (i = 0; i < 8; i++)
+			name[sizeof(TMPPREFIX) - 1 + i] =
+			    digits[(x >> (6 * i)) % 36];
+		name[sizeof(name) - 1] = '\0';
+		if ((*tmp = store_join(dir, name)) == NULL)
+			return ms_err_set(e, "out of memory");
+		fd = open(*tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd != -1)
+			return fd;
 		free(*tmp);
 		*tmp = NULL;
-		return -1;
+		if (errno != EEXIST)
+			break;
 	}
-	if (fchmod(fd, 0644) == -1) {
-		ms_err_set(e, "%s:", *tmp);
-		close(fd);
-		unlink(*tmp);
-		free(*tmp);
-		*tmp = NULL;
-		return -1;
-	}
-	return fd;
+	return ms_err_set(e, "cannot create a file in %s:", dir);
+}
+
+/* The temporary file fd is to replace dst: if dst's mode is tighter
+ * than the umask's (a file the admin closed to others), it keeps it. */
+int
+store_tmp_mode(int fd, const char *dst, struct ms_err *e)
+{
+	struct stat old, cur;
+
+	if (stat(dst, &old) == -1 || fstat(fd, &cur) == -1)
+		return 0;	/* a new file: the umask's mode */
+	if ((cur.st_mode & old.st_mode & 0777) != (cur.st_mode & 0777) &&
+	    fchmod(fd, cur.st_mode & old.st_mode & 0777) == -1)
+		return ms_err_set(e, "%s:", dst);
+	return 0;
 }
 
 /* Write, fsync and close a temporary file; on error it is removed. */
@@ -303,16 +324,23 @@ store_atomic_write(const char *dir, const char *name, const char *data,
 	char *tmp, *dst;
 	int fd;
 
-	if ((fd = store_tmp_open(dir, &tmp, e)) == -1)
-		return -1;
-	if (store_tmp_finish(fd, tmp, data, len, e) == -1) {
-		free(tmp);
+	if ((dst = store_join(dir, name)) == NULL)
+		return ms_err_set(e, "out of memory");
+	if ((fd = store_tmp_open(dir, &tmp, e)) == -1) {
+		free(dst);
 		return -1;
 	}
-	if ((dst = store_join(dir, name)) == NULL) {
+	if (store_tmp_mode(fd, dst, e) == -1) {
+		close(fd);
 		unlink(tmp);
 		free(tmp);
-		return ms_err_set(e, "out of memory");
+		free(dst);
+		return -1;
+	}
+	if (store_tmp_finish(fd, tmp, data, len, e) == -1) {
+		free(tmp);
+		free(dst);
+		return -1;
 	}
 	if (rename(tmp, dst) == -1) {
 		ms_err_set(e, "%s:", dst);

@@ -53,6 +53,9 @@
  * drops older ones; it runs when the file grew by a quarter (and past
  * 1 MiB) since the last one.
  *
+ * Files are created with mode 0666 and directories 0777, less the umask;
+ * a file replaced keeps its mode when that was tighter.
+ *
  * Writers take the lock; readers never lock, and every file is replaced by
  * rename(2) after fsync, so a reader never sees half a file and a crash
  * (kill -9 at any instant) leaves the store readable and consistent: a

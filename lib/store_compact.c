@@ -73,7 +73,7 @@ hist_append(struct store *st, const char *data, size_t len, int *due,
 	*due = 0;
 	if (p == NULL)
 		return ms_err_set(e, "out of memory");
-	fd = open(p, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	fd = open(p, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
 	if (fd == -1 || fstat(fd, &sb) == -1)
 		goto fail;
 	if (sb.st_size == 0) {
@@ -283,7 +283,8 @@ store_history_compact(struct store *st, time_t now, struct ms_err *e)
 		ms_err_set(e, "%s:", path);
 		goto out;
 	}
-	if ((tfd = store_tmp_open(st->dir, &tmp, e)) == -1)
+	if ((tfd = store_tmp_open(st->dir, &tmp, e)) == -1 ||
+	    store_tmp_mode(tfd, path, e) == -1)
 		goto out;
 	if (hist_header(&out, body) == -1)
 		goto nomem;

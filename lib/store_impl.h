@@ -36,8 +36,11 @@ char *store_join(const char *a, const char *b);
 int store_need_lock(struct store *st, struct ms_err *e);
 int store_write_all(int fd, const char *p, size_t n);
 int store_fsync_dir(const char *dir, struct ms_err *e);
-/* A new temporary file in dir (".tmp-..."): its fd, its path in *tmp. */
+/* A new temporary file in dir (".tmp-..."), mode 0666 less the umask:
+ * its fd, its path in *tmp. */
 int store_tmp_open(const char *dir, char **tmp, struct ms_err *e);
+/* Before it replaces dst: keep dst's mode if it is tighter. */
+int store_tmp_mode(int fd, const char *dst, struct ms_err *e);
 /* Write, fsync and close a temporary file; on error it is removed. */
 int store_tmp_finish(int fd, char *tmp, const char *data, size_t len,
     struct ms_err *e);

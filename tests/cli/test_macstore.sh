@@ -356,6 +356,19 @@ check_eq "latest when no snapshot can be read: nothing on stdout" "" \
 check_eq "latest when no snapshot can be read: says so" \
     "macstore: $U: 1 snapshot, none readable" "$(tail -n 1 "$T/err")"
 
+# ---- the files follow the umask ---------------------------------------------
+for m in 077 022; do
+	M=$T/umask$m
+	(umask "$m" && printf '{"serial":"S1"}\n{"serial":"S2"}\n' |
+	    macstore -d "$M" -T 2026-11-24T08:00:00Z add &&
+	    printf '{"serial":"S1"}\n' |
+	    macstore -d "$M" -T 2026-11-24T08:10:00Z add)
+	if [ "$m" = 077 ]; then d=700 f=600; else d=755 f=644; fi
+	check_eq "umask $m: directories $d, files $f" \
+	    "$d . $d snapshots $f history.ndjson $f lock $f snapshots/machines-20261124T080000Z.json $f snapshots/machines-20261124T081000Z.json" \
+	    "$(cd "$M" && stat -c '%a %n' . snapshots history.ndjson lock snapshots/machines-*.json | tr '\n' ' ' | sed 's/ $//')"
+done
+
 # ---- a read-only store -------------------------------------------------------
 R=$T/ro
 printf '{"serial":"S1"}\n' | macstore -d "$R" -T 2026-11-24T08:00:00Z add

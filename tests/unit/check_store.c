@@ -1215,6 +1215,55 @@ START_TEST(compaction_of_long_escaped_ids)
 }
 END_TEST
 
+static unsigned
+mode_of(const char *rel)
+{
+	char p[512];
+	struct stat sb;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	ck_assert_int_eq(stat(p, &sb), 0);
+	return (unsigned)(sb.st_mode & 07777);
+}
+
+/* Files follow the umask; a state file that was made tighter stays so
+ * when it is saved again. */
+START_TEST(modes_follow_the_umask)
+{
+	struct store *st = open_locked();
+	struct ms_err e;
+	json_t *s = json_object();
+	char p[512];
+	mode_t old = umask(077);
+
+	ck_assert_int_eq(store_state_save(st, "alerts", s, &e), 0);
+	ck_assert_uint_eq(mode_of("alerts.json"), 0600);
+	add(st, "[{\"serial\":\"S1\"}]", "2026-11-20T08:00:00Z");
+	ck_assert_uint_eq(mode_of("snapshots/machines-20261120T080000Z.json"),
+	    0600);
+	ck_assert_uint_eq(mode_of("history.ndjson"), 0600);
+	umask(022);
+	ck_assert_int_eq(store_state_save(st, "alerts", s, &e), 0);
+	ck_assert_uint_eq(mode_of("alerts.json"), 0600);
+	ck_assert_int_eq(store_state_save(st, "other", s, &e), 0);
+	ck_assert_uint_eq(mode_of("other.json"), 0644);
+	snprintf(p, sizeof(p), "%s/other.json", dir);
+	ck_assert_int_eq(chmod(p, 0640), 0);
+	ck_assert_int_eq(store_state_save(st, "other", s, &e), 0);
+	ck_assert_uint_eq(mode_of("other.json"), 0640);
+	add(st, "[{\"serial\":\"S1\"}]", "2026-11-20T08:10:00Z");
+	ck_assert_uint_eq(mode_of("snapshots/machines-20261120T081000Z.json"),
+	    0644);
+	/* History compaction replaces the file: its mode stays. */
+	ck_assert_int_eq(store_history_compact(st, at("2026-11-20T09:00:00Z"),
+	    &e), 0);
+	ck_assert_uint_eq(mode_of("history.ndjson"), 0600);
+	umask(old);
+	json_decref(s);
+	store_close(st);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -1251,6 +1300,7 @@ suite(void)
 	tcase_add_test(tc, latest_fails_when_nothing_readable);
 	tcase_add_test(tc, bad_record_skipped_alone);
 	tcase_add_test(tc, compaction_of_long_escaped_ids);
+	tcase_add_test(tc, modes_follow_the_umask);
 	suite_add_tcase(s, tc);
 	return s;
 }
