@@ -1,5 +1,6 @@
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "record.h"
 
@@ -290,17 +291,108 @@ record_del(json_t *rec, const char *key)
 	return 0;
 }
 
+/* The first of hw_macs, when it is a non-empty string. */
+static const char *
+first_hw_mac(const json_t *rec)
+{
+	const char *s = json_string_value(json_array_get(json_object_get(rec,
+	    "hw_macs"), 0));
+
+	return s != NULL && *s != '\0' ? s : NULL;
+}
+
 const char *
 record_identity(const json_t *rec)
 {
-	static const char *keys[] = { "serial", "mac", "ip", "host" };
+	static const char *keys[] = { "serial", "platform_uuid", "hw_macs",
+	    "mac", "ip", "host" };
 	size_t i;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		const char *s = record_str(rec, keys[i]);
+		const char *s = i == 2 ? first_hw_mac(rec) :
+		    record_str(rec, keys[i]);
 
 		if (s != NULL && *s != '\0')
 			return s;
 	}
 	return NULL;
+}
+
+int
+record_identified(const json_t *rec)
+{
+	const char *s;
+
+	return ((s = record_str(rec, "serial")) != NULL && *s != '\0') ||
+	    ((s = record_str(rec, "platform_uuid")) != NULL && *s != '\0') ||
+	    first_hw_mac(rec) != NULL;
+}
+
+/* Is mac one of hw_macs (MACs compare without case)? */
+static int
+has_mac(const json_t *hw, const char *mac)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach((json_t *)hw, i, v) {
+		const char *s = json_string_value(v);
+
+		if (s != NULL && *s != '\0' && strcasecmp(s, mac) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* hw_macs with at least one address, else NULL. */
+static const json_t *
+known_hw(const json_t *rec)
+{
+	const json_t *hw = json_object_get(rec, "hw_macs");
+	size_t i;
+	json_t *v;
+
+	json_array_foreach((json_t *)hw, i, v) {
+		const char *s = json_string_value(v);
+
+		if (s != NULL && *s != '\0')
+			return hw;
+	}
+	return NULL;
+}
+
+static const char *
+known_str(const json_t *rec, const char *key)
+{
+	const char *s = record_str(rec, key);
+
+	return s != NULL && *s != '\0' ? s : NULL;
+}
+
+int
+record_differ(const json_t *a, const json_t *b)
+{
+	const json_t *ha = known_hw(a), *hb = known_hw(b);
+	const char *ua = known_str(a, "platform_uuid");
+	const char *ub = known_str(b, "platform_uuid");
+	const char *ma = known_str(a, "mac"), *mb = known_str(b, "mac");
+	size_t i;
+	json_t *v;
+
+	if (ua != NULL && ub != NULL)
+		return strcasecmp(ua, ub) != 0;
+	if (ha != NULL && hb != NULL) {
+		json_array_foreach((json_t *)ha, i, v) {
+			const char *s = json_string_value(v);
+
+			if (s != NULL && *s != '\0' && has_mac(hb, s))
+				return 0;
+		}
+		return 1;
+	}
+	if (ma != NULL && mb != NULL)
+		return strcasecmp(ma, mb) != 0 &&
+		    (hb == NULL || !has_mac(hb, ma)) &&
+		    (ha == NULL || !has_mac(ha, mb));
+	return 0;
 }

@@ -11,6 +11,7 @@
  *   history.ndjson                           one small entry per machine
  *                                            per scan, compacted with age
  *   known_hosts                              SSH host keys (macprobe)
+ *   identity.json                            the identity state (below)
  *   STATE.json                               state files (e.g. alerts)
  *   lock                                     writers' flock
  *   .tmp-*                                   a writer's file in progress
@@ -52,6 +53,45 @@
  * machine per hour up to 30 days, then per day (UTC) up to 2 years, and
  * drops older ones; it runs when the file grew by a quarter (and past
  * 1 MiB) since the last one.
+ *
+ * Identity. A record's id (its "id" in a snapshot) is given by store_add:
+ *   - a record that identifies its Mac (record_identified: a serial, a
+ *     platform_uuid or hw_macs, a probe that worked): record_identity,
+ *     i.e. serial, else platform_uuid, else the first of hw_macs;
+ *   - a record that does not (a probe that failed: ip, mac, probe): the
+ *     id of the Mac its MAC (the mac macping saw, a private Wi-Fi
+ *     address included, or one of that Mac's hw_macs; compared without
+ *     case) belongs to; with no mac at all, of the Mac its ip belongs
+ *     to; else record_identity (mac, else ip, else host). A MAC nobody
+ *     is known by is a new machine whatever its ip: a DHCP lease given
+ *     to another device must not move a Mac's history;
+ *   - an address belongs to the Mac whose newest identifying record
+ *     (by scan time) used it; a Mac's addresses are those of its newest
+ *     identifying record only, so one it stopped using is nobody's
+ *     until another Mac's probe shows it;
+ *   - records claiming one serial in one scan that record_differ are
+ *     different Macs: all kept, each "identity_conflict": true. The one
+ *     that does not differ from the Mac known under that serial keeps
+ *     it; each other gets SERIAL@DISC (DISC: its platform_uuid, else its
+ *     first hw_mac, else mac, else ip; at most 40 bytes), or the
+ *     SERIAL@... id it is already known by. While another id of that
+ *     serial's conflict is in the merged view, a Mac claiming it alone
+ *     keeps the id it is known by and is flagged (so are records mapped
+ *     to it); once they have left the view, it is SERIAL again, not
+ *     flagged. Records of one serial that do not differ are one Mac (the
+ *     same Mac through Ethernet and Wi-Fi): the last is kept.
+ * identity.json remembers, per id, the newest identifying record's time
+ * and its serial, platform_uuid, hw_macs, mac and ip:
+ *   {"macscan_identity":1,"machines":{
+ *   "C02XK1ZHJGH5":{"t":"2026-11-24T16:10:00Z","serial":"C02XK1ZHJGH5",
+ *     "platform_uuid":"...","hw_macs":["..."],"mac":"...","ip":"..."},
+ *   ...}}
+ * one Mac a line. It outlives retention: an id unused for two years is
+ * forgotten, a SERIAL@DISC id once it has left the merged view. A store
+ * without it (made before it existed, or whose file does not parse)
+ * gets one from the merged view on the next add: each machine of the
+ * view whose record identifies it, or whose id is not its record's own
+ * (a record mapped to a Mac), with its addresses as last seen.
  *
  * Files are created with mode 0666 and directories 0777, less the umask;
  * a file replaced keeps its mode when that was tighter.
@@ -119,18 +159,19 @@ void store_unlock(struct store *st);
 
 /*
  * Write one snapshot of records (a JSON array of record objects, not
- * stolen) taken at time `when`: stamps each record's "id" (serial, else
- * MAC, else IP, else host: record_identity) and "first_seen" (the
+ * stolen) taken at time `when`: stamps each record's "id" (see Identity
+ * above), "identity_conflict" when flagged, and "first_seen" (the
  * earliest of the merged view's, the history's and the record's own),
- * drops "last_seen" and "online", writes it
+ * drops "last_seen", "online" and "identity_conflict", writes it
  * atomically (never over an existing snapshot: a second one in the same
  * second gets a -N suffix), appends to the history. The snapshot's file
  * name is returned in *name if name is not NULL. Refused (-1, nothing
  * written): an empty array (a failed scan must not push good data out
  * of the retention window), a record failing store_check_record ("record
  * N: why"), a snapshot that would be larger than STORE_SNAP_MAX. Two
- * records with the same id: the last is kept (a warning goes to the
- * warn function). Needs the lock.
+ * records with the same id: the one that identifies its Mac, else the
+ * last, is kept (a warning goes to the warn function). Updates
+ * identity.json. Needs the lock.
  */
 int store_add(struct store *st, json_t *records, time_t when, char **name,
     struct ms_err *e);

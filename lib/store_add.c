@@ -50,24 +50,29 @@ earliest_add(void *arg, const struct hent *h, const char *id)
 	return 0;
 }
 
-/* The record as stored: "id" first, "first_seen" last, no computed
- * fields. A new object sharing the values. */
+/* The record as stored: "id" first, "identity_conflict" when flagged and
+ * "first_seen" last, no computed fields. A new object sharing the
+ * values. */
 static json_t *
-stored_record(json_t *rec, const char *id, const char *first)
+stored_record(const json_t *rec, const char *id, const char *first,
+    int conflict)
 {
 	json_t *o = json_object(), *v;
 	const char *k;
 
 	if (o == NULL || json_object_set_new(o, "id", json_string(id)) == -1)
 		goto fail;
-	json_object_foreach(rec, k, v) {
+	json_object_foreach((json_t *)rec, k, v) {
 		if (strcmp(k, "id") == 0 || strcmp(k, "first_seen") == 0 ||
-		    strcmp(k, "last_seen") == 0 || strcmp(k, "online") == 0)
+		    strcmp(k, "last_seen") == 0 || strcmp(k, "online") == 0 ||
+		    strcmp(k, "identity_conflict") == 0)
 			continue;
 		if (json_object_set(o, k, v) == -1)
 			goto fail;
 	}
-	if (json_object_set_new(o, "first_seen", json_string(first)) == -1)
+	if ((conflict && json_object_set_new(o, "identity_conflict",
+	    json_true()) == -1) ||
+	    json_object_set_new(o, "first_seen", json_string(first)) == -1)
 		goto fail;
 	return o;
 fail:
@@ -78,29 +83,34 @@ fail:
 int
 store_check_record(struct store *st, const json_t *rec, struct ms_err *e)
 {
+	struct rinfo ri;
+	struct jerr je;
 	const char *id;
-	json_t *o;
 	char *txt;
 	size_t len;
 	int r;
 
-	if (record_check(rec, e) == -1)
-		return -1;
+	if (!json_is_object(rec))
+		return ms_err_set(e, "not a JSON object");
 	if ((id = record_identity(rec)) == NULL)
 		return ms_err_set(e, "no serial, mac, ip or host");
-	/* As store_add would write it, with room for the id it may get. */
-	if ((o = stored_record((json_t *)rec, id, "0000-00-00T00:00:00Z")) ==
-	    NULL || (txt = record_dump(o)) == NULL) {
-		json_decref(o);
+	if (strlen(id) > STORE_ID_MAX)
+		return ms_err_set(e, "id longer than %d bytes", STORE_ID_MAX);
+	/*
+	 * The record's text with room for what the writer changes (its id,
+	 * "identity_conflict" and "first_seen" in, the computed fields
+	 * out), checked as readers check it: types, depth, size.
+	 */
+	if ((txt = record_dump(rec)) == NULL)
 		return ms_err_set(e, "out of memory");
-	}
-	json_decref(o);
 	len = strlen(txt);
 	if (len + ID_SLACK > STORE_RECORD_MAX)
 		r = ms_err_set(e, "larger than %u bytes", STORE_RECORD_MAX -
 		    ID_SLACK);
+	else if ((r = rec_scan(&st->ft, txt, len, &ri, &je, e)) == -1)
+		r = ms_err_set(e, "byte %zu: %s", je.off, je.msg);
 	else
-		r = rec_check(&st->ft, txt, len, e);
+		r = r == -2 ? -1 : 0;
 	free(txt);
 	return r;
 }
@@ -112,13 +122,14 @@ store_add(struct store *st, json_t *records, time_t when, char **name,
 	struct merge prev = { 0 };
 	struct back back = { 0 };
 	struct idmap seen = { 0 };
+	struct ident *ident = NULL;
 	struct ms_buf snap = { 0 }, hist = { 0 };
 	char stamp[RFC3339_LEN], fname[64];
 	json_t *rec;
 	size_t i, n, *keep = NULL, *where = NULL, nkeep = 0;
-	char *tmp = NULL, *dst = NULL;
+	char *tmp = NULL, *dst = NULL, **ids = NULL;
 	unsigned seq;
-	int fd, due, r = -1;
+	int fd, due, *flag = NULL, r = -1;
 
 	if (name != NULL)
 		*name = NULL;
@@ -131,32 +142,23 @@ store_add(struct store *st, json_t *records, time_t when, char **name,
 	if (rfc3339_format(when, stamp) == NULL)
 		return ms_err_set(e, "time out of range: %lld",
 		    (long long)when);
-
-	/* Check and de-duplicate (the last record of an id wins). */
 	if ((keep = calloc(n, sizeof(*keep))) == NULL ||
-	    (where = calloc(n, sizeof(*where))) == NULL)
+	    (where = calloc(n, sizeof(*where))) == NULL ||
+	    (ids = calloc(n, sizeof(*ids))) == NULL ||
+	    (flag = calloc(n, sizeof(*flag))) == NULL)
 		goto nomem;
+	/* What the ids need now; the rest of the check is run on each
+	 * record's text as it is written, before anything is. */
 	json_array_foreach(records, i, rec) {
-		struct ms_err re;
-		const char *id;
-		long k;
-		int created;
-
-		if (store_check_record(st, rec, &re) == -1) {
-			ms_err_set(e, "record %zu: %s", i + 1, re.msg);
+		if (!json_is_object(rec)) {
+			ms_err_set(e, "record %zu: not a JSON object", i + 1);
 			goto out;
 		}
-		id = record_identity(rec);
-		if ((k = idmap_add(&seen, id, strlen(id), &created)) == -1)
-			goto nomem;
-		if (!created) {
-			size_t j = where[k];
-
-			store_warnf(st, "records %zu and %zu have the same id "
-			    "%s: keeping the last", j + 1, i + 1, id);
-			keep[j] = (size_t)-1;
+		if (record_identity(rec) == NULL) {
+			ms_err_set(e, "record %zu: no serial, mac, ip or host",
+			    i + 1);
+			goto out;
 		}
-		where[k] = i;
 		keep[i] = i;
 	}
 
@@ -164,16 +166,46 @@ store_add(struct store *st, json_t *records, time_t when, char **name,
 	 * machines it misses are recorded offline in the history. */
 	if (merge_run(st, &prev, 0, e) == -1)
 		goto out;
-	/* A machine back after the retention window: its first_seen is
-	 * its oldest history entry. */
+	/* Which machine each record is (store_ident.c). */
+	if ((ident = ident_load(st, &prev, e)) == NULL ||
+	    ident_assign(ident, st, records, &prev, keep, ids, flag, e) == -1)
+		goto out;
+	/* One record an id: one that identifies its Mac rather than one
+	 * that does not (the same Mac through another port), else the
+	 * last. */
 	for (i = 0; i < n; i++) {
-		const char *id;
+		json_t *ri = json_array_get(records, i);
+		long k;
+		int created;
 
 		if (keep[i] == (size_t)-1)
 			continue;
-		id = record_identity(json_array_get(records, i));
-		if (merge_lookup(&prev, id) == NULL &&
-		    back_want(&back, id) == -1)
+		if ((k = idmap_add(&seen, ids[i], strlen(ids[i]), &created)) ==
+		    -1)
+			goto nomem;
+		if (!created) {
+			size_t j = where[k];
+			int pj = record_identified(json_array_get(records, j));
+			int pi = record_identified(ri);
+
+			store_warnf(st, "records %zu and %zu have the same id "
+			    "%s: keeping the %s", j + 1, i + 1, ids[i],
+			    pj != pi ? "one probed" : "last");
+			if (pj && !pi) {
+				keep[i] = (size_t)-1;
+				continue;
+			}
+			keep[j] = (size_t)-1;
+		}
+		where[k] = i;
+	}
+	/* A machine back after the retention window: its first_seen is
+	 * its oldest history entry. */
+	for (i = 0; i < n; i++) {
+		if (keep[i] == (size_t)-1)
+			continue;
+		if (merge_lookup(&prev, ids[i]) == NULL &&
+		    back_want(&back, ids[i]) == -1)
 			goto nomem;
 	}
 	if (back.ids.n > 0 && hist_read(st, NULL, earliest_add, &back, e) ==
@@ -195,7 +227,7 @@ store_add(struct store *st, json_t *records, time_t when, char **name,
 		if (keep[i] == (size_t)-1)
 			continue;
 		rec = json_array_get(records, i);
-		id = record_identity(rec);
+		id = ids[i];
 		x = merge_lookup(&prev, id);
 		first = x != NULL && strcmp(x->first, stamp) < 0 ? x->first :
 		    stamp;
@@ -209,7 +241,7 @@ store_add(struct store *st, json_t *records, time_t when, char **name,
 		    rfc3339_parse(in, &t, NULL) == 0 &&
 		    rfc3339_format(t, infs) != NULL && strcmp(infs, first) < 0)
 			first = infs;
-		if ((o = stored_record(rec, id, first)) == NULL)
+		if ((o = stored_record(rec, id, first, flag[i])) == NULL)
 			goto nomem;
 		txt = record_dump(o);
 		json_decref(o);
@@ -294,6 +326,14 @@ store_add(struct store *st, json_t *records, time_t when, char **name,
 		if (store_history_compact(st, time(NULL), &ce) == -1)
 			store_warnf(st, "history not compacted: %s", ce.msg);
 	}
+	if (ident_save(ident, st, records, ids, keep, stamp, &prev, e) == -1) {
+		char msg[MS_ERRLEN];
+
+		snprintf(msg, sizeof(msg), "%s", e != NULL ? e->msg : "");
+		ms_err_set(e, "snapshot %s stored, but the identity state was "
+		    "not saved: %s", fname, msg);
+		goto out;
+	}
 	if (name != NULL && (*name = strdup(fname)) == NULL)
 		goto nomem;
 	r = 0;
@@ -307,9 +347,14 @@ nomem:
 	ms_err_set(e, "out of memory");
 out:
 	merge_free(&prev);
+	ident_free(ident);
 	idmap_free(&back.ids);
 	free(back.v);
 	idmap_free(&seen);
+	for (i = 0; ids != NULL && i < n; i++)
+		free(ids[i]);
+	free(ids);
+	free(flag);
 	ms_buf_free(&snap);
 	ms_buf_free(&hist);
 	free(keep);

@@ -10,6 +10,7 @@
  *   store_merge.c    the merged view
  *   store_hist.c     reading the history
  *   store_compact.c  writing the history, and its compaction
+ *   store_ident.c    which machine a record is, the identity state
  *   store_add.c      adding a scan
  *   store_state.c    state files
  */
@@ -120,11 +121,12 @@ extern const char js_too_deep[];
 enum { K_ID, K_FIRST, K_LAST, K_ONLINE, K_SERIAL, K_UUID, K_HWMACS, K_MAC,
 	K_IP, K_HOST, K_N };
 
-/* Slack for the id the writer gives (a conflict's suffix, an id from
- * the identity state: at most STORE_ID_MAX bytes, each escaped to at
- * most 6) and "identity_conflict": a record that passes
- * store_check_record fits the writer's check whatever its id. */
-#define ID_SLACK (6 * STORE_ID_MAX + 64)
+/* Slack for what the writer adds to a record: the id it gives (a
+ * conflict's suffix, an id from the identity state: at most
+ * STORE_ID_MAX bytes, each escaped to at most 6), "identity_conflict"
+ * and "first_seen". A record that passes store_check_record fits the
+ * writer's check whatever its id. */
+#define ID_SLACK (6 * STORE_ID_MAX + 128)
 
 #define FT_MAX 255
 /* The fields of record.h (record_fields) by name, for the scanner: a
@@ -318,6 +320,27 @@ typedef int (*hist_fn)(void *arg, const struct hent *h, const char *id);
 int hist_read(struct store *st, const char *id, hist_fn add, void *arg,
     struct ms_err *e);
 long long store_floordiv(long long a, long long b);
+
+/* ---- store_ident.c: which machine a record is ---- */
+struct ident;
+/* The identity state, or one made from the merged view prev describes
+ * when there is none yet (or it does not parse: warned). */
+struct ident *ident_load(struct store *st, const struct merge *prev,
+    struct ms_err *e);
+/*
+ * The id of each record kept (keep[i] != -1), malloc'ed in ids[i], and
+ * whether it is flagged identity_conflict in flag[i]. Records of one
+ * Mac claiming one serial twice are cut to the last (keep[i] = -1, with
+ * a warning).
+ */
+int ident_assign(struct ident *id, struct store *st, json_t *records,
+    const struct merge *prev, size_t *keep, char **ids, int *flag,
+    struct ms_err *e);
+/* Learn this scan's identified Macs (time stamp) and save the state. */
+int ident_save(struct ident *id, struct store *st, json_t *records,
+    char *const *ids, const size_t *keep, const char *stamp,
+    const struct merge *prev, struct ms_err *e);
+void ident_free(struct ident *id);
 
 /* ---- store_compact.c: writing the history ---- */
 int hist_header(struct ms_buf *b, size_t compacted);

@@ -635,7 +635,9 @@ import_read(const char *path, unsigned long *bad)
 			(*bad)++;
 			continue;
 		}
-		if ((at = json_object_get(where, id)) != NULL) {
+		if ((at = json_object_get(where, id)) != NULL &&
+		    !record_differ(json_array_get(recs, (size_t)
+		    json_integer_value(at)), r)) {
 			ms_warn("%s: machines %lld and %zu have the same id "
 			    "%s: keeping the last", path,
 			    (long long)json_integer_value(at) + 1, i + 1,

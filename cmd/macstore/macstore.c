@@ -318,7 +318,12 @@ cmd_add(struct store *st, const struct opts *op)
 			bad++;
 			continue;
 		}
-		if ((at = json_object_get(where, id)) != NULL) {
+		/* The same machine twice: the later line. Two machines
+		 * that differ under one serial both go to the store, which
+		 * keeps them apart. */
+		if ((at = json_object_get(where, id)) != NULL &&
+		    !record_differ(json_array_get(recs, (size_t)
+		    (json_integer_value(at) >> 32)), it.rec)) {
 			json_int_t v = json_integer_value(at);
 			size_t idx = (size_t)(v >> 32);
 			unsigned long line = (unsigned long)(v & 0xffffffff);

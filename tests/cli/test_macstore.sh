@@ -369,6 +369,32 @@ for m in 077 022; do
 	    "$(cd "$M" && stat -c '%a %n' . snapshots history.ndjson lock snapshots/machines-*.json | tr '\n' ' ' | sed 's/ $//')"
 done
 
+# ---- identity: failed probes, private addresses, two Macs, one serial ---------
+ID=$T/ident
+idf=$top/tests/fixtures/identity
+for n in 1 2 3; do
+	status macstore -d "$ID" -T "2026-11-24T08:${n}0:00Z" add \
+	    < "$idf/scan$n.ndjson" > /dev/null 2> "$T/id$n.err"
+	macstore -d "$ID" latest > "$T/id$n.latest"
+	check_eq "identity, scan $n: the merged view" "$(cat "$idf/latest$n.json")" \
+	    "$(jq -c '{id, identity_conflict, online, probe, ip}' "$T/id$n.latest")"
+done
+check_eq "identity: the same Mac through two ports is one machine" \
+    "macstore: <stdin>:2: same id FVFGK0AAQ6L4 as line 1: keeping this one" \
+    "$(cat "$T/id1.err")"
+check_eq "identity: two Macs claiming one serial are said" \
+    "macstore: 2 machines claim the serial D2FQ7WX3L1: kept apart, flagged identity_conflict" \
+    "$(cat "$T/id2.err")"
+check_eq "identity: the victim's full disk is in the view, beside the other Mac" \
+    "D2FQ7WX3L1 1500000000 D2FQ7WX3L1@F0E1D2C3-B4A5-5968-8776-655443322110 900000000000" \
+    "$(jq -r 'select(.id | startswith("D2FQ")) | "\(.id) \(.disk_free_bytes)"' "$T/id2.latest" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "identity: the failed probe goes on the Mac's history" \
+    "2026-11-24T08:10:00Z true 2026-11-24T08:20:00Z true 2026-11-24T08:30:00Z true" \
+    "$(macstore -d "$ID" history FVFGK0AAQ6L4 | jq -r '"\(.t) \(.online)"' | tr '\n' ' ' | sed 's/ $//')"
+check_eq "identity: the state outlives retention (identity.json)" \
+    "D2FQ7WX3L1 D2FQ7WX3L1@F0E1D2C3-B4A5-5968-8776-655443322110 FVFGK0AAQ6L4" \
+    "$(jq -r '.machines | keys | join(" ")' "$ID/identity.json")"
+
 # ---- a read-only store -------------------------------------------------------
 R=$T/ro
 printf '{"serial":"S1"}\n' | macstore -d "$R" -T 2026-11-24T08:00:00Z add

@@ -1191,9 +1191,10 @@ START_TEST(compaction_of_long_escaped_ids)
 		char ts[RFC3339_LEN];
 
 		rfc3339_format(now - k * 600, ts);
-		fprintf(fp, "{\"t\":\"%s\",\"id\":\"%s\",\"online\":true}\n", ts,
-		    esc);
-		fprintf(fp, "{\"t\":\"%s\",\"id\":\"S1\",\"online\":true}\n", ts);
+		fprintf(fp, "{\"t\":\"%s\",\"id\":\"%s\",\"online\":true}"
+		    "\n", ts, esc);
+		fprintf(fp, "{\"t\":\"%s\",\"id\":\"S1\",\"online\":true}"
+		    "\n", ts);
 	}
 	ck_assert_int_eq(fclose(fp), 0);
 	ck_assert_int_eq(store_history_compact(st, now, &e), 2 * (720 - 120));
@@ -1264,6 +1265,225 @@ START_TEST(modes_follow_the_umask)
 }
 END_TEST
 
+/* The view's ids, with "!" after the ones flagged identity_conflict and
+ * "~" after the offline ones, in order. */
+static char *
+view_ids(struct store *st)
+{
+	static char buf[1024];
+	json_t *v = latest(st), *o;
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	json_array_foreach(v, i, o) {
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s%s%s",
+		    i > 0 ? " " : "", record_str(o, "id"),
+		    json_is_true(json_object_get(o, "identity_conflict")) ?
+		    "!" : "", json_is_true(json_object_get(o, "online")) ? "" :
+		    "~");
+		ck_assert_uint_lt(n, sizeof(buf));
+	}
+	json_decref(v);
+	return buf;
+}
+
+#define ALICE "\"serial\":\"FVFGK0AAQ6L4\",\"platform_uuid\":" \
+	"\"3C1B7E2A-5D4F-5A86-9C0B-1F2E3D4C5B6A\",\"hw_macs\":" \
+	"[\"3c:22:fb:40:00:01\",\"3c:22:fb:40:10:01\"]"
+#define TOM "\"serial\":\"D2FQ7WX3L1\",\"platform_uuid\":" \
+	"\"A9B8C7D6-E5F4-5031-A2B3-C4D5E6F70819\",\"hw_macs\":" \
+	"[\"f0:18:98:40:00:0e\"]"
+#define EVE "\"serial\":\"D2FQ7WX3L1\",\"platform_uuid\":" \
+	"\"F0E1D2C3-B4A5-5968-8776-655443322110\",\"hw_macs\":" \
+	"[\"a6:5e:c1:00:00:0d\"]"
+
+/* A Mac whose probe fails after one that worked is itself: by the MAC
+ * macping saw (a private Wi-Fi address included), else by its IP. */
+START_TEST(failed_probe_keeps_its_id)
+{
+	struct store *st = open_locked();
+	json_t *v, *o;
+
+	add(st, "[{\"ip\":\"198.18.0.10\",\"mac\":\"3c:22:fb:40:00:01\","
+	    "\"probe\":\"ok\"," ALICE ",\"disk_free_bytes\":5},"
+	    "{\"ip\":\"198.18.0.23\",\"mac\":\"a6:5e:c1:00:00:0e\","
+	    "\"probe\":\"ok\"," TOM "},"
+	    "{\"ip\":\"10.9.0.7\",\"probe\":\"ok\",\"serial\":\"C02ROUTED\"}]",
+	    "2026-11-24T08:00:00Z");
+	add(st, "[{\"ip\":\"198.18.0.10\",\"mac\":\"3c:22:fb:40:00:01\","
+	    "\"probe\":\"timeout\"},"
+	    "{\"ip\":\"198.18.0.23\",\"mac\":\"a6:5e:c1:00:00:0e\","
+	    "\"probe\":\"auth_failed\"},"
+	    "{\"ip\":\"10.9.0.7\",\"probe\":\"refused\"}]",
+	    "2026-11-24T08:10:00Z");
+	ck_assert_str_eq(view_ids(st), "C02ROUTED D2FQ7WX3L1 FVFGK0AAQ6L4");
+	v = latest(st);
+	o = find(v, "FVFGK0AAQ6L4");
+	/* The newest scan's record, under the Mac's own id. */
+	ck_assert_str_eq(record_str(o, "probe"), "timeout");
+	ck_assert_str_eq(record_str(o, "first_seen"), "2026-11-24T08:00:00Z");
+	ck_assert_ptr_null(json_object_get(o, "disk_free_bytes"));
+	json_decref(v);
+	/* Its history goes on under that id. */
+	v = store_history(st, "FVFGK0AAQ6L4", NULL);
+	ck_assert_uint_eq(json_array_size(v), 2);
+	json_decref(v);
+	/* A new private address and a failed probe: nothing tells, a new
+	 * machine; once the probe runs, it is the same Mac again. */
+	add(st, "[{\"ip\":\"198.18.0.23\",\"mac\":\"a6:5e:c1:00:01:0e\","
+	    "\"probe\":\"timeout\"}]", "2026-11-24T08:20:00Z");
+	ck_assert_str_eq(view_ids(st), "C02ROUTED~ D2FQ7WX3L1~ "
+	    "FVFGK0AAQ6L4~ a6:5e:c1:00:01:0e");
+	add(st, "[{\"ip\":\"198.18.0.23\",\"mac\":\"a6:5e:c1:00:01:0e\","
+	    "\"probe\":\"ok\"," TOM "}]", "2026-11-24T08:30:00Z");
+	add(st, "[{\"ip\":\"198.18.0.23\",\"mac\":\"a6:5e:c1:00:01:0e\","
+	    "\"probe\":\"timeout\"}]", "2026-11-24T08:40:00Z");
+	ck_assert_str_eq(view_ids(st), "C02ROUTED~ D2FQ7WX3L1 "
+	    "FVFGK0AAQ6L4~ a6:5e:c1:00:01:0e~");
+	/* Its hardware Wi-Fi address is its own too. */
+	add(st, "[{\"ip\":\"198.18.0.23\",\"mac\":\"F0:18:98:40:00:0E\","
+	    "\"probe\":\"timeout\"}]", "2026-11-24T08:50:00Z");
+	ck_assert_str_eq(view_ids(st), "C02ROUTED~ D2FQ7WX3L1 "
+	    "FVFGK0AAQ6L4~ a6:5e:c1:00:01:0e~");
+	store_close(st);
+}
+END_TEST
+
+/* An address is the Mac's whose newest working probe used it: a stale
+ * address later given to another Mac follows the new one, and a MAC
+ * nobody is known by is a new machine, whatever its IP. */
+START_TEST(newest_probe_of_an_address_wins)
+{
+	struct store *st = open_locked();
+
+	add(st, "[{\"ip\":\"10.0.0.5\",\"mac\":\"3c:22:fb:00:00:0a\","
+	    "\"serial\":\"A\"}]", "2026-11-24T08:00:00Z");
+	add(st, "[{\"ip\":\"10.0.0.6\",\"mac\":\"3c:22:fb:00:00:0a\","
+	    "\"serial\":\"A\"},{\"ip\":\"10.0.0.5\",\"mac\":"
+	    "\"3c:22:fb:00:00:0b\",\"serial\":\"B\"}]",
+	    "2026-11-24T08:10:00Z");
+	/* 10.0.0.5 is B's now; A's MAC is A's wherever it is. */
+	add(st, "[{\"ip\":\"10.0.0.5\",\"probe\":\"timeout\"},"
+	    "{\"ip\":\"10.0.0.9\",\"mac\":\"3c:22:fb:00:00:0a\","
+	    "\"probe\":\"timeout\"},"
+	    "{\"ip\":\"10.0.0.6\",\"mac\":\"52:54:00:00:00:01\","
+	    "\"probe\":\"refused\"}]", "2026-11-24T08:20:00Z");
+	ck_assert_str_eq(view_ids(st), "52:54:00:00:00:01 A B");
+	/* A record older than what the store knows changes nothing (an
+	 * import of old files). */
+	add(st, "[{\"ip\":\"10.0.0.5\",\"mac\":\"3c:22:fb:00:00:0c\","
+	    "\"serial\":\"C\"}]", "2026-11-24T07:00:00Z");
+	add(st, "[{\"ip\":\"10.0.0.5\",\"probe\":\"timeout\"}]",
+	    "2026-11-24T08:30:00Z");
+	ck_assert_str_eq(view_ids(st), "52:54:00:00:00:01~ A~ B C~");
+	store_close(st);
+}
+END_TEST
+
+/* Two Macs that differ and claim one serial in one scan: both kept,
+ * flagged, the Mac the store knew under it keeping its id. The same
+ * Mac through two ports is one Mac, not a conflict. */
+START_TEST(serial_conflict)
+{
+	struct store *st = open_locked();
+	json_t *v, *o;
+
+	add(st, "[{\"ip\":\"198.18.0.23\",\"mac\":\"a6:5e:c1:00:00:0e\"," TOM
+	    ",\"disk_free_bytes\":1000000000},"
+	    "{\"ip\":\"198.18.0.10\",\"mac\":\"3c:22:fb:40:00:01\"," ALICE "},"
+	    "{\"ip\":\"198.18.0.40\",\"mac\":\"3c:22:fb:40:10:01\"," ALICE "}]",
+	    "2026-11-24T08:00:00Z");
+	ck_assert_str_eq(view_ids(st), "D2FQ7WX3L1 FVFGK0AAQ6L4");
+	ck_assert_ptr_nonnull(strstr(warned, "the same id FVFGK0AAQ6L4"));
+	add(st, "[{\"ip\":\"198.18.0.22\",\"mac\":\"a6:5e:c1:00:00:0d\"," EVE
+	    ",\"disk_free_bytes\":90000000000},"
+	    "{\"ip\":\"198.18.0.23\",\"mac\":\"a6:5e:c1:00:00:0e\"," TOM
+	    ",\"disk_free_bytes\":1000000000}]", "2026-11-24T08:10:00Z");
+	ck_assert_str_eq(view_ids(st), "D2FQ7WX3L1! "
+	    "D2FQ7WX3L1@F0E1D2C3-B4A5-5968-8776-655443322110! FVFGK0AAQ6L4~");
+	v = latest(st);
+	o = find(v, "D2FQ7WX3L1");
+	/* The victim's full disk is in the view. */
+	ck_assert_int_eq(json_integer_value(json_object_get(o,
+	    "disk_free_bytes")), 1000000000);
+	json_decref(v);
+	/* The same ids while the conflict is in view, whoever shows up. */
+	add(st, "[{\"ip\":\"198.18.0.22\",\"mac\":\"a6:5e:c1:00:00:0d\"," EVE
+	    "}]", "2026-11-24T08:20:00Z");
+	ck_assert_str_eq(view_ids(st), "D2FQ7WX3L1!~ "
+	    "D2FQ7WX3L1@F0E1D2C3-B4A5-5968-8776-655443322110! FVFGK0AAQ6L4~");
+	/* Its failed probe is itself, flagged as it is. */
+	add(st, "[{\"ip\":\"198.18.0.22\",\"mac\":\"a6:5e:c1:00:00:0d\","
+	    "\"probe\":\"timeout\"}]", "2026-11-24T08:30:00Z");
+	ck_assert_str_eq(view_ids(st), "D2FQ7WX3L1!~ "
+	    "D2FQ7WX3L1@F0E1D2C3-B4A5-5968-8776-655443322110! FVFGK0AAQ6L4~");
+	add(st, "[{\"ip\":\"198.18.0.23\",\"mac\":\"a6:5e:c1:00:00:0e\"," TOM
+	    "}]", "2026-11-24T08:40:00Z");
+	ck_assert_str_eq(view_ids(st), "D2FQ7WX3L1! "
+	    "D2FQ7WX3L1@F0E1D2C3-B4A5-5968-8776-655443322110!~ FVFGK0AAQ6L4~");
+	store_close(st);
+}
+END_TEST
+
+/* When the conflict has left the view (retention), a lone claimant is
+ * the serial's Mac again, not flagged. Two new claimants both get a
+ * suffix. */
+START_TEST(serial_conflict_over)
+{
+	struct store *st = open_locked();
+	struct ms_err e;
+
+	add(st, "[{\"mac\":\"a6:5e:c1:00:00:0d\"," EVE "},"
+	    "{\"mac\":\"a6:5e:c1:00:00:0e\"," TOM "}]",
+	    "2026-11-24T08:00:00Z");
+	ck_assert_str_eq(view_ids(st),
+	    "D2FQ7WX3L1@A9B8C7D6-E5F4-5031-A2B3-C4D5E6F70819! "
+	    "D2FQ7WX3L1@F0E1D2C3-B4A5-5968-8776-655443322110!");
+	add(st, "[{\"mac\":\"a6:5e:c1:00:00:0e\"," TOM "}]",
+	    "2026-11-24T08:10:00Z");
+	ck_assert_str_eq(view_ids(st),
+	    "D2FQ7WX3L1@A9B8C7D6-E5F4-5031-A2B3-C4D5E6F70819! "
+	    "D2FQ7WX3L1@F0E1D2C3-B4A5-5968-8776-655443322110!~");
+	ck_assert_int_eq(store_prune(st, 1, &e), 1);
+	add(st, "[{\"mac\":\"a6:5e:c1:00:00:0e\"," TOM "}]",
+	    "2026-11-24T08:20:00Z");
+	ck_assert_int_eq(store_prune(st, 1, &e), 1);
+	ck_assert_str_eq(view_ids(st), "D2FQ7WX3L1");
+	store_close(st);
+}
+END_TEST
+
+/* A store written before the identity state existed: the first add
+ * learns the addresses from the merged view. */
+START_TEST(identity_state_from_the_view)
+{
+	struct store *st = open_locked();
+	char p[512];
+
+	write_file("snapshots/machines-20261124T080000Z.json",
+	    "[\n{\"id\":\"C02OLD\",\"serial\":\"C02OLD\",\"mac\":"
+	    "\"3c:22:fb:00:00:01\",\"ip\":\"10.0.0.1\",\"first_seen\":"
+	    "\"2026-11-01T00:00:00Z\"},\n"
+	    "{\"id\":\"3c:22:fb:00:00:02\",\"mac\":\"3c:22:fb:00:00:02\","
+	    "\"ip\":\"10.0.0.2\",\"probe\":\"auth_failed\",\"first_seen\":"
+	    "\"2026-11-01T00:00:00Z\"}\n]\n");
+	add(st, "[{\"mac\":\"3c:22:fb:00:00:01\",\"ip\":\"10.0.0.1\","
+	    "\"probe\":\"timeout\"},{\"mac\":\"3c:22:fb:00:00:02\","
+	    "\"ip\":\"10.0.0.2\",\"probe\":\"auth_failed\"}]",
+	    "2026-11-24T08:10:00Z");
+	ck_assert_str_eq(view_ids(st), "3c:22:fb:00:00:02 C02OLD");
+	snprintf(p, sizeof(p), "%s/identity.json", dir);
+	ck_assert_int_eq(exists("identity.json"), 1);
+	/* A state that does not parse is rebuilt the same way. */
+	write_file("identity.json", "{\"machines\":");
+	add(st, "[{\"mac\":\"3c:22:fb:00:00:01\",\"probe\":\"timeout\"}]",
+	    "2026-11-24T08:20:00Z");
+	ck_assert_str_eq(view_ids(st), "3c:22:fb:00:00:02~ C02OLD");
+	ck_assert_ptr_nonnull(strstr(warned, "identity.json"));
+	store_close(st);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -1301,6 +1521,11 @@ suite(void)
 	tcase_add_test(tc, bad_record_skipped_alone);
 	tcase_add_test(tc, compaction_of_long_escaped_ids);
 	tcase_add_test(tc, modes_follow_the_umask);
+	tcase_add_test(tc, failed_probe_keeps_its_id);
+	tcase_add_test(tc, newest_probe_of_an_address_wins);
+	tcase_add_test(tc, serial_conflict);
+	tcase_add_test(tc, serial_conflict_over);
+	tcase_add_test(tc, identity_state_from_the_view);
 	suite_add_tcase(s, tc);
 	return s;
 }
