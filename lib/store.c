@@ -101,6 +101,7 @@ store_close(struct store *st)
 		return;
 	store_unlock(st);
 	store_memo_free(st);
+	hindex_free(st->hidx);
 	free(st->dir);
 	free(st->snapdir);
 	free(st);

@@ -425,6 +425,15 @@ hvec_array(struct hvec *hv)
 	return a;
 }
 
+static void
+hvec_reset(void *arg)
+{
+	struct hvec *hv = arg;
+
+	while (hv->n > 0)
+		json_decref(hv->v[--hv->n].o);
+}
+
 json_t *
 store_history(struct store *st, const char *id, struct ms_err *e)
 {
@@ -435,9 +444,8 @@ store_history(struct store *st, const char *id, struct ms_err *e)
 		ms_err_set(e, "no machine id given");
 		return NULL;
 	}
-	if (hist_read(st, id, hvec_add, &hv, e) == -1) {
-		while (hv.n > 0)
-			json_decref(hv.v[--hv.n].o);
+	if (hindex_read(st, id, hvec_add, &hv, hvec_reset, e) == -1) {
+		hvec_reset(&hv);
 		free(hv.v);
 		return NULL;
 	}

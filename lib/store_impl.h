@@ -9,6 +9,7 @@
  *   store_snap.c     snapshot names and files, listing, retention
  *   store_merge.c    the merged view
  *   store_hist.c     reading the history
+ *   store_hindex.c   the history's index (one machine's, fast)
  *   store_compact.c  writing the history, and its compaction
  *   store_ident.c    which machine a record is, the identity state
  *   store_add.c      adding a scan
@@ -189,6 +190,7 @@ struct store {
 	struct ftab ft;
 	struct snapmemo *memo;
 	size_t nmemo, capmemo;
+	struct hindex *hidx;	/* the history's index, once used */
 };
 
 /* ---- store_snap.c: snapshot names and files ---- */
@@ -320,6 +322,18 @@ typedef int (*hist_fn)(void *arg, const struct hent *h, const char *id);
 int hist_read(struct store *st, const char *id, hist_fn add, void *arg,
     struct ms_err *e);
 long long store_floordiv(long long a, long long b);
+
+/* ---- store_hindex.c: the history's index ---- */
+struct hindex;
+/*
+ * The entries of id through the index (built or brought up to date
+ * first): add() for each, in file order. reset(arg) forgets what was
+ * added, when the file changed under the index and it is read again.
+ * 0, or -1 with e.
+ */
+int hindex_read(struct store *st, const char *id, hist_fn add, void *arg,
+    void (*reset)(void *), struct ms_err *e);
+void hindex_free(struct hindex *x);
 
 /* ---- store_ident.c: which machine a record is ---- */
 struct ident;

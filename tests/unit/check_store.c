@@ -1484,6 +1484,99 @@ START_TEST(identity_state_from_the_view)
 }
 END_TEST
 
+/* Append, or replace, the history by hand. */
+static void
+hist_write(const char *mode, const char *text)
+{
+	char p[512];
+	FILE *fp;
+
+	snprintf(p, sizeof(p), "%s/history.ndjson", dir);
+	ck_assert_ptr_nonnull(fp = fopen(p, mode));
+	fputs(text, fp);
+	ck_assert_int_eq(fclose(fp), 0);
+}
+
+/* The free bytes of id's history entries, as "1 2 3". */
+static char *
+hist_values(struct store *st, const char *id)
+{
+	static char buf[256];
+	struct ms_err e;
+	json_t *h = store_history(st, id, &e), *o;
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	if (h == NULL)
+		return strcpy(buf, e.msg);
+	json_array_foreach(h, i, o)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%lld",
+		    i > 0 ? " " : "", (long long)json_integer_value(
+		    json_object_get(o, "disk_free_bytes")));
+	json_decref(h);
+	return buf;
+}
+
+#define HDR2 "{\"macscan_history\":1,\"compacted_bytes\":12345}\n"
+#define HL(t, id, v) "{\"t\":\"2026-11-20T08:" t ":00Z\",\"id\":\"" id "\"," \
+	"\"disk_free_bytes\":" v ",\"online\":true}\n"
+
+/* One machine's history through the index of a store kept open, as
+ * machttp keeps it: the file grows, is rewritten in place, cut, and
+ * replaced, and each read says what the file holds then. */
+START_TEST(history_index_follows_the_file)
+{
+	struct ms_err e;
+	struct store *st;
+	char p[512];
+
+	hist_write("w", "{\"macscan_history\":1,\"compacted_bytes\":0}\n"
+	    HL("00", "A", "1") HL("00", "B", "10") HL("10", "A", "2"));
+	ck_assert_ptr_nonnull(st = store_open(dir, STORE_RDONLY, &e));
+	ck_assert_str_eq(hist_values(st, "A"), "1 2");
+	ck_assert_str_eq(hist_values(st, "B"), "10");
+	ck_assert_str_eq(hist_values(st, "C"), "no history for machine 'C'");
+	/* Grown: a scan appended, and a line still being written. */
+	hist_write("a", HL("20", "B", "20") HL("20", "A", "3")
+	    "{\"t\":\"2026-11-20T08:30:00Z\",\"id\":\"A\",\"disk_f");
+	ck_assert_str_eq(hist_values(st, "A"), "1 2 3");
+	ck_assert_str_eq(hist_values(st, "B"), "10 20");
+	hist_write("a", "ree_bytes\":4,\"online\":true}\n" HL("40", "C", "5"));
+	ck_assert_str_eq(hist_values(st, "A"), "1 2 3 4");
+	ck_assert_str_eq(hist_values(st, "C"), "5");
+	/* Rewritten in place, longer and shifted: the same inode. */
+	snprintf(p, sizeof(p), "%s/history.ndjson", dir);
+	ck_assert_int_eq(truncate(p, 0), 0);
+	hist_write("a", HDR2 HL("00", "B", "100") HL("00", "A", "1000") HL("10", "A", "2000")
+	    HL("20", "A", "3000") HL("30", "A", "4000") HL("40", "C", "5"));
+	ck_assert_str_eq(hist_values(st, "A"), "1000 2000 3000 4000");
+	ck_assert_str_eq(hist_values(st, "B"), "100");
+	/* Cut short (an append rolled back). */
+	ck_assert_int_eq(truncate(p, (long)strlen(HDR2 HL("00", "B", "100")
+	    HL("00", "A", "1000") HL("10", "A", "2000"))), 0);
+	ck_assert_str_eq(hist_values(st, "A"), "1000 2000");
+	ck_assert_str_eq(hist_values(st, "C"), "no history for machine 'C'");
+	/* Replaced by rename, as compaction does. */
+	{
+		char q[512];
+		FILE *fp;
+
+		snprintf(q, sizeof(q), "%s/.tmp-x", dir);
+		ck_assert_ptr_nonnull(fp = fopen(q, "w"));
+		fputs("{\"macscan_history\":1,\"compacted_bytes\":1}\n"
+		    HL("50", "A", "7"), fp);
+		ck_assert_int_eq(fclose(fp), 0);
+		ck_assert_int_eq(rename(q, p), 0);
+	}
+	ck_assert_str_eq(hist_values(st, "A"), "7");
+	ck_assert_str_eq(hist_values(st, "B"), "no history for machine 'B'");
+	/* Gone. */
+	ck_assert_int_eq(unlink(p), 0);
+	ck_assert_str_eq(hist_values(st, "A"), "no history for machine 'A'");
+	store_close(st);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -1526,6 +1619,7 @@ suite(void)
 	tcase_add_test(tc, serial_conflict);
 	tcase_add_test(tc, serial_conflict_over);
 	tcase_add_test(tc, identity_state_from_the_view);
+	tcase_add_test(tc, history_index_follows_the_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
