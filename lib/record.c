@@ -1,5 +1,6 @@
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "escape.h"
 #include "record.h"
@@ -57,6 +58,7 @@ const struct record_field record_fields[] = {
 	{ "mdm_enrolled", RT_BOOL },
 	{ "dep_enrolled", RT_BOOL },
 	{ "id", RT_STRING },
+	{ "identity_conflict", RT_BOOL },
 	{ "first_seen", RT_STRING },
 	{ "last_seen", RT_STRING },
 	{ "online", RT_BOOL },
@@ -80,6 +82,38 @@ record_new(void)
 	return json_object();
 }
 
+const char *
+record_type_rule(enum record_type t)
+{
+	switch (t) {
+	case RT_STRING:
+		return "a string";
+	case RT_INT:
+		return "an integer >= 0";
+	case RT_NUMBER:
+		return "a number >= 0";
+	case RT_BOOL:
+		return "true or false";
+	case RT_STRARRAY:
+		return "an array of strings";
+	}
+	return "?";
+}
+
+static int
+strings(const json_t *v)
+{
+	size_t i;
+	json_t *s;
+
+	if (!json_is_array(v))
+		return 0;
+	json_array_foreach((json_t *)v, i, s)
+		if (!json_is_string(s))
+			return 0;
+	return 1;
+}
+
 int
 record_check(const json_t *rec, struct ms_err *e)
 {
@@ -89,45 +123,31 @@ record_check(const json_t *rec, struct ms_err *e)
 	if (!json_is_object(rec))
 		return ms_err_set(e, "not a JSON object");
 	json_object_foreach((json_t *)rec, key, v) {
-		int t = record_field_type(key);
+		int t = record_field_type(key), ok;
 
 		switch (t) {
 		case RT_STRING:
-			if (!json_is_string(v))
-				return ms_err_set(e, "field \"%s\" must be a "
-				    "string", key);
+			ok = json_is_string(v);
 			break;
 		case RT_INT:
-			if (!json_is_integer(v) || json_integer_value(v) < 0)
-				return ms_err_set(e, "field \"%s\" must be an "
-				    "integer >= 0", key);
+			ok = json_is_integer(v) && json_integer_value(v) >= 0;
 			break;
 		case RT_NUMBER:
-			if (!json_is_number(v) || json_number_value(v) < 0)
-				return ms_err_set(e, "field \"%s\" must be a "
-				    "number >= 0", key);
+			ok = json_is_number(v) && json_number_value(v) >= 0;
 			break;
 		case RT_BOOL:
-			if (!json_is_boolean(v))
-				return ms_err_set(e, "field \"%s\" must be true "
-				    "or false", key);
+			ok = json_is_boolean(v);
 			break;
-		case RT_STRARRAY: {
-			size_t i;
-			json_t *x;
-
-			if (!json_is_array(v))
-				return ms_err_set(e, "field \"%s\" must be an "
-				    "array of strings", key);
-			json_array_foreach(v, i, x)
-				if (!json_is_string(x))
-					return ms_err_set(e, "field \"%s\" "
-					    "must be an array of strings", key);
+		case RT_STRARRAY:
+			ok = strings(v);
 			break;
-		}
 		default:
+			ok = 1;
 			break;
 		}
+		if (!ok)
+			return ms_err_set(e, "field \"%s\" must be %s", key,
+			    record_type_rule((enum record_type)t));
 	}
 	return 0;
 }
@@ -263,17 +283,108 @@ record_del(json_t *rec, const char *key)
 	return 0;
 }
 
+/* The first of hw_macs, when it is a non-empty string. */
+static const char *
+first_hw_mac(const json_t *rec)
+{
+	const char *s = json_string_value(json_array_get(json_object_get(rec,
+	    "hw_macs"), 0));
+
+	return s != NULL && *s != '\0' ? s : NULL;
+}
+
 const char *
 record_identity(const json_t *rec)
 {
-	static const char *keys[] = { "serial", "mac", "ip", "host" };
+	static const char *keys[] = { "serial", "platform_uuid", "hw_macs",
+	    "mac", "ip", "host" };
 	size_t i;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		const char *s = record_str(rec, keys[i]);
+		const char *s = i == 2 ? first_hw_mac(rec) :
+		    record_str(rec, keys[i]);
 
 		if (s != NULL && *s != '\0')
 			return s;
 	}
 	return NULL;
+}
+
+int
+record_identified(const json_t *rec)
+{
+	const char *s;
+
+	return ((s = record_str(rec, "serial")) != NULL && *s != '\0') ||
+	    ((s = record_str(rec, "platform_uuid")) != NULL && *s != '\0') ||
+	    first_hw_mac(rec) != NULL;
+}
+
+/* Is mac one of hw_macs (MACs compare without case)? */
+static int
+has_mac(const json_t *hw, const char *mac)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach((json_t *)hw, i, v) {
+		const char *s = json_string_value(v);
+
+		if (s != NULL && *s != '\0' && strcasecmp(s, mac) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* hw_macs with at least one address, else NULL. */
+static const json_t *
+known_hw(const json_t *rec)
+{
+	const json_t *hw = json_object_get(rec, "hw_macs");
+	size_t i;
+	json_t *v;
+
+	json_array_foreach((json_t *)hw, i, v) {
+		const char *s = json_string_value(v);
+
+		if (s != NULL && *s != '\0')
+			return hw;
+	}
+	return NULL;
+}
+
+static const char *
+known_str(const json_t *rec, const char *key)
+{
+	const char *s = record_str(rec, key);
+
+	return s != NULL && *s != '\0' ? s : NULL;
+}
+
+int
+record_differ(const json_t *a, const json_t *b)
+{
+	const json_t *ha = known_hw(a), *hb = known_hw(b);
+	const char *ua = known_str(a, "platform_uuid");
+	const char *ub = known_str(b, "platform_uuid");
+	const char *ma = known_str(a, "mac"), *mb = known_str(b, "mac");
+	size_t i;
+	json_t *v;
+
+	if (ua != NULL && ub != NULL)
+		return strcasecmp(ua, ub) != 0;
+	if (ha != NULL && hb != NULL) {
+		json_array_foreach((json_t *)ha, i, v) {
+			const char *s = json_string_value(v);
+
+			if (s != NULL && *s != '\0' && has_mac(hb, s))
+				return 0;
+		}
+		return 1;
+	}
+	if (ma != NULL && mb != NULL)
+		return strcasecmp(ma, mb) != 0 &&
+		    (hb == NULL || !has_mac(hb, ma)) &&
+		    (ha == NULL || !has_mac(ha, mb));
+	return 0;
 }

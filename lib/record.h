@@ -37,6 +37,10 @@ extern const struct record_field record_fields[];
 /* The type of a known field, or -1 if the field is not one of ours. */
 int record_field_type(const char *name);
 
+/* What a field of type t must be, for messages: "a string", "an
+ * integer >= 0"... (static). */
+const char *record_type_rule(enum record_type t);
+
 json_t *record_new(void);
 
 /*
@@ -76,10 +80,26 @@ int record_set_bool(json_t *rec, const char *key, int val);
 int record_del(json_t *rec, const char *key);
 
 /*
- * The identity of a machine: serial, else MAC, else IP, else host (as
- * DESIGN.md says). Borrowed; NULL if the record has none of them.
+ * The identity of a machine, as DESIGN.md says: serial, else
+ * platform_uuid, else the first of hw_macs, else the MAC macping saw
+ * (mac), else ip, else host. Borrowed; NULL if the record has none of
+ * them. (The store may give a record another id: store.h.)
  */
 const char *record_identity(const json_t *rec);
+
+/* 1 when the record identifies its Mac (a serial, a platform_uuid or a
+ * hardware MAC: a probe that worked), 0 when it has only addresses. */
+int record_identified(const json_t *rec);
+
+/*
+ * 1 when two records are of different machines, as far as they tell:
+ * platform_uuid both known and different; else hw_macs both known and
+ * disjoint; else mac both known and different, and neither listed in
+ * the other's hw_macs. 0 when they may be one machine (the same Mac
+ * seen through two ports has one platform_uuid and one hw_macs).
+ * MACs and UUIDs compare without case.
+ */
+int record_differ(const json_t *a, const json_t *b);
 
 /* esc_clean (lib/escape.h), kept for its callers. */
 char *record_utf8_clean(const char *s, size_t len);

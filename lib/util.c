@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,40 +237,67 @@ ms_buf_steal(struct ms_buf *b, size_t *len)
 char *
 ms_read_file(const char *path, size_t max, size_t *len, struct ms_err *e)
 {
-	struct ms_buf b = { 0 };
-	char chunk[8192];
-	ssize_t n;
+	struct stat sb;
+	size_t cap, n = 0;
+	char *buf = NULL;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		ms_err_set(e, "%s:", path);
 		return NULL;
 	}
+	if (fstat(fd, &sb) == -1) {
+		ms_err_set(e, "%s:", path);
+		goto fail;
+	}
+	if (S_ISREG(sb.st_mode) && (uintmax_t)sb.st_size > max)
+		goto toolarge;
+	/* A regular file is read straight into a buffer of its size (one
+	 * read), a pipe or a file that grows into a buffer that grows. */
+	cap = 0;
+	if (ms_grow(&buf, &cap, S_ISREG(sb.st_mode) ?
+	    (size_t)sb.st_size + 1 : 65536, 1) == -1)
+		goto nomem;
 	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n == -1) {
+		/* Full: at the end of the file, or the file grew; one byte
+		 * tells which before the buffer grows. */
+		int full = n + 1 >= cap;
+		char c;
+		ssize_t r = full ? read(fd, &c, 1) : read(fd, buf + n,
+		    cap - n - 1);
+
+		if (r == -1) {
 			if (errno == EINTR)
 				continue;
 			ms_err_set(e, "%s:", path);
 			goto fail;
 		}
-		if (n == 0)
+		if (r == 0)
 			break;
-		if (b.len + (size_t)n > max) {
-			ms_err_set(e, "%s: file is larger than %zu bytes",
-			    path, max);
-			goto fail;
+		if (full) {
+			if (ms_grow(&buf, &cap, n + 2, 1) == -1)
+				goto nomem;
+			buf[n] = c;
 		}
-		if (ms_buf_append(&b, chunk, (size_t)n) == -1) {
-			ms_err_set(e, "%s:", path);
-			goto fail;
-		}
+		n += (size_t)r;
+		if (n > max)
+			goto toolarge;
 	}
 	close(fd);
-	return ms_buf_steal(&b, len);
+	buf[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	return buf;
+toolarge:
+	errno = EFBIG;
+	ms_err_set(e, "%s: file is larger than %zu bytes", path, max);
+	goto fail;
+nomem:
+	errno = ENOMEM;
+	ms_err_set(e, "%s: out of memory", path);
 fail:
 	close(fd);
-	ms_buf_free(&b);
+	free(buf);
 	return NULL;
 }
 

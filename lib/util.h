@@ -59,7 +59,9 @@ char *ms_buf_steal(struct ms_buf *b, size_t *len);
 
 /*
  * Read a whole file of at most max bytes into a new NUL-terminated buffer
- * the caller frees. Returns NULL on error or when the file is larger.
+ * the caller frees (its length in *len if len is not NULL). Returns NULL
+ * on error or when the file is larger, with errno saying why (ENOENT: no
+ * such file; EFBIG: larger than max).
  */
 char *ms_read_file(const char *path, size_t max, size_t *len,
     struct ms_err *e);

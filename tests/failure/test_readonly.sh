@@ -86,7 +86,7 @@ machttp -q -d "$store" -s "$T" -l "127.0.0.1:$port" 2> "$T/httpd.err" &
 hpid=$!
 stop_httpd() { kill "$hpid" 2>/dev/null; wait "$hpid" 2>/dev/null; return 0; }
 at_exit stop_httpd
-wait_for 10 curl -fsS "http://127.0.0.1:$port/healthz" ||
+wait_for 60 curl -fsS "http://127.0.0.1:$port/healthz" ||
     { fail "machttp starts"; cat "$T/httpd.err"; finish; }
 check_eq "read-only mount: machttp serves /machines, the merged view" \
     "$(jq -cS . "$T/lat2.out")" \

@@ -5,7 +5,10 @@
  * scanner must never accept what jansson refuses; every merged record
  * must be valid JSON with its id, first_seen, last_seen and online; every
  * history entry must have its time and id; compaction must leave a file
- * whose every line is an entry.
+ * whose every line is an entry; one machine's history read through the
+ * store's index must equal what a whole read gives. Last, the input as
+ * the identity state: an add must work with it, and leave a state that
+ * parses.
  */
 #include <fcntl.h>
 #include <ftw.h>
@@ -13,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "record.h"
@@ -210,5 +214,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	check_history(a);
 	json_decref(a);
+	/* Through the index of the store kept open: it must say what the
+	 * file says, however the file changed under it. */
+	o = store_history(st, "x", &e);
+	a = store_history_all(st, &e);
+	if ((o == NULL) != (json_object_get(a, "x") == NULL) ||
+	    (o != NULL && !json_equal(o, json_object_get(a, "x"))))
+		abort();
+	json_decref(o);
+	json_decref(a);
+
+	/* As the identity state: an add works with it or without it (it
+	 * is rebuilt), and leaves one that parses. */
+	put("identity.json", data, size);
+	a = json_pack("[{s:s,s:s},{s:s,s:s},{s:s}]", "serial", "C02OLD",
+	    "mac", "3c:22:fb:00:00:01", "serial", "C02OLD", "platform_uuid",
+	    "U2", "mac", "3c:22:fb:00:00:01");
+	if (store_add(st, a, 1767225600 + (time_t)(size % 86400), NULL, &e)
+	    == -1)
+		abort();
+	json_decref(a);
+	if ((o = store_state_load(st, "identity", &e)) == NULL ||
+	    !json_is_object(json_object_get(o, "machines")))
+		abort();
+	json_decref(o);
+	store_prune(st, 2, &e);
 	return 0;
 }

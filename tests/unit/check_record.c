@@ -142,6 +142,67 @@ START_TEST(identity)
 }
 END_TEST
 
+
+static json_t *
+fixture(const char *rel)
+{
+	const char *d = getenv("MACSCAN_SRCDIR");
+	char path[1024];
+	json_error_t je;
+	json_t *v;
+
+	snprintf(path, sizeof(path), "%s/tests/fixtures/%s",
+	    d != NULL && *d != '\0' ? d : ".", rel);
+	v = json_load_file(path, 0, &je);
+	ck_assert_msg(v != NULL, "%s:%d: %s", path, je.line, je.text);
+	return v;
+}
+
+/* The identity chain, on records of the lab's Macs
+ * (tests/fixtures/identity/chain.json). */
+START_TEST(identity_chain)
+{
+	json_t *cases = fixture("identity/chain.json"), *c;
+	size_t i;
+
+	json_array_foreach(cases, i, c) {
+		json_t *r = json_object_get(c, "record");
+		const char *want = json_string_value(json_object_get(c, "id"));
+		const char *got = record_identity(r);
+
+		if (want == NULL)
+			ck_assert_msg(got == NULL, "case %zu: %s", i, got);
+		else
+			ck_assert_msg(got != NULL && strcmp(got, want) == 0,
+			    "case %zu: %s, not %s", i, got ? got : "NULL",
+			    want);
+		ck_assert_int_eq(record_identified(r), json_is_true(
+		    json_object_get(c, "identified")));
+	}
+	json_decref(cases);
+}
+END_TEST
+
+/* Two records claiming one serial: different machines or not
+ * (tests/fixtures/identity/differ.json), both ways round. */
+START_TEST(differ_rule)
+{
+	json_t *cases = fixture("identity/differ.json"), *c;
+	size_t i;
+
+	json_array_foreach(cases, i, c) {
+		json_t *a = json_object_get(c, "a"), *b = json_object_get(c,
+		    "b");
+		int want = json_is_true(json_object_get(c, "differ"));
+		const char *why = json_string_value(json_object_get(c, "why"));
+
+		ck_assert_msg(record_differ(a, b) == want, "%s", why);
+		ck_assert_msg(record_differ(b, a) == want, "%s (b, a)", why);
+	}
+	json_decref(cases);
+}
+END_TEST
+
 START_TEST(field_table)
 {
 	ck_assert_int_eq(record_field_type("disk_free_bytes"), RT_INT);
@@ -185,6 +246,8 @@ suite(void)
 	tcase_add_test(tc, set_cleans_utf8);
 	tcase_add_test(tc, setters_replace);
 	tcase_add_test(tc, identity);
+	tcase_add_test(tc, identity_chain);
+	tcase_add_test(tc, differ_rule);
 	tcase_add_test(tc, field_table);
 	tcase_add_test(tc, big_line);
 	suite_add_tcase(s, tc);
