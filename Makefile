@@ -75,13 +75,15 @@ PORTABLE_BSD = \
 	cmd/machttp/machttp.c \
 	lib/mime.c
 PORTABLE_XSI = \
-	cmd/macstore/macstore.c
+	cmd/macstore/import.c \
+	cmd/macstore/table.c
 endif
 # lib/sys_posix.c      arc4random_buf
 # cmd/macping/macping.c getifaddrs, IFF_UP, IFF_LOOPBACK
 # cmd/machttp/machttp.c NI_MAXHOST, NI_MAXSERV
 # lib/mime.c           struct tm's tm_gmtoff
-# cmd/macstore/macstore.c XSI: wcwidth, strptime
+# cmd/macstore/import.c XSI: strptime
+# cmd/macstore/table.c  XSI: wcwidth
 file_cppflags = $(if $(filter $(1),$(PORTABLE_BSD)),-D_DEFAULT_SOURCE) \
 	$(if $(filter $(1),$(PORTABLE_XSI)),-D_XOPEN_SOURCE=700)
 
