@@ -66,9 +66,17 @@ $(SHPROGS:%=$(O)/bin/%): $$(wildcard cmd/$$(@F)/$$(@F).sh)
 	sed 's|@SHAREDIR@|$(SHAREDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g; s|@VERSION@|$(VERSION)|g' $< > $@.tmp
 	chmod 755 $@.tmp && mv $@.tmp $@
 
-$(O)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB)
+# The suite of a program, tests/unit/check_NAME.c with cmd/NAME/, is
+# linked with that program's files but its main, cmd/NAME/NAME.c.
+unit_prog = $(patsubst check_%,%,$(1))
+unit_src = $(filter-out cmd/$(call unit_prog,$(1))/$(call unit_prog,$(1)).c,\
+	$(wildcard cmd/$(call unit_prog,$(1))/*.c))
+$(O)/tests/%: tests/unit/%.c tests/unit/unit.h $$(call unit_src,$$*) \
+		$$(wildcard cmd/$$(call unit_prog,$$*)/*.h) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(MS_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< $(LIB) \
+	$(CC) $(MS_CFLAGS) $(CHECK_CFLAGS) -Itests/unit \
+		$(if $(call unit_src,$*),-Icmd/$(call unit_prog,$*)) -o $@ \
+		$< $(call unit_src,$*) $(LIB) \
 		$(MS_LDFLAGS) $(PKG_LIBS) $(CHECK_LIBS)
 
 units: $(UNITS)
