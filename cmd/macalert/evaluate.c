@@ -91,6 +91,26 @@ put_entry(json_t *machines, const char *id, json_t *entry)
 	return json_object_set_new(machines, id, entry);
 }
 
+/* The one display name (lib/fmt); a record from stdin has no "id" yet,
+ * so the identity stands in for it. */
+static char *
+display_name(const json_t *rec, const char *id)
+{
+	json_t *c;
+	char *n;
+
+	if (record_str(rec, "id") != NULL)
+		return fmt_name(rec, 0);
+	if ((c = json_copy((json_t *)rec)) == NULL ||
+	    json_object_set_new(c, "id", json_string(id)) == -1) {
+		json_decref(c);
+		return NULL;
+	}
+	n = fmt_name(c, 0);
+	json_decref(c);
+	return n;
+}
+
 /* Fill m from its record; 0 or -1 when out of memory. */
 static int
 machine_init(const struct rules_conf *c, struct alert_machine *m,
@@ -104,9 +124,7 @@ machine_init(const struct rules_conf *c, struct alert_machine *m,
 	m->id = id;
 	m->days_left = -1;
 	m->battery = -1;
-	/* A name that cannot be made (no memory for it) is the id's. */
-	if ((m->name = fmt_name(rec, 0)) == NULL &&
-	    (m->name = ms_strdup(id)) == NULL)
+	if ((m->name = display_name(rec, id)) == NULL)
 		return -1;
 	rules_eval(c, rec, now, &m->res);
 	m->online = record_bool(rec, "online", &b) == 0 ? b : 1;

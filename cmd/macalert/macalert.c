@@ -471,6 +471,7 @@ alert_lock(struct run *r)
 {
 	int64_t deadline = ms_now_ns() + ALERT_LOCK_WAIT * 1000000000LL;
 	struct timespec ts = { 0, 50000000 };
+	int waited = 0;
 	char *p;
 
 	if ((p = store_path(r->st, "alert.lock")) == NULL)
@@ -480,6 +481,9 @@ alert_lock(struct run *r)
 	while (flock(r->lockfd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			die(MS_EXIT_SYSTEM, "%s: flock:", p);
+		if (!waited++)
+			ms_info("another macalert is running: waiting for %s",
+			    p);
 		if (ms_now_ns() >= deadline)
 			die(MS_EXIT_SYSTEM, "%s: another macalert is still "
 			    "running (waited %d s)", p, ALERT_LOCK_WAIT);
