@@ -316,10 +316,10 @@ chat_slack(const json_t *events, const json_t *strings,
 	if ((foot = footer(strings, m)) == NULL ||
 	    slack_block(blocks, "context", foot, SLACK_TEXT_MAX) == -1)
 		goto fail;
-	/* The notification's text: the title and the first line. */
+	/* The notification's text: the title, a dash, the first line. */
 	if (ms_buf_puts(&fb, title) == -1 || (n > 0 &&
-	    ms_buf_printf(&fb, "\n%s", json_string_value(json_object_get(
-	    json_array_get(events, 0), "message"))) == -1) ||
+	    ms_buf_printf(&fb, " \xe2\x80\x94 %s", json_string_value(
+	    json_object_get(json_array_get(events, 0), "message"))) == -1) ||
 	    (ft = slack_text(fb.data, SLACK_TEXT_MAX)) == NULL)
 		goto fail;
 	o = json_pack("{s:o,s:b,s:b,s:b,s:o}", "text", ft, "mrkdwn", 0,
