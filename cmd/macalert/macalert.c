@@ -100,8 +100,9 @@ struct run {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-fnqv] [-D | --demo] [-C channel,...] "
-	    "[-c conf] [-d dir] [-T template] [-]\n", ms_progname);
+	fprintf(stderr, "usage: %s [-fnqv] [-D | --demo] "
+	    "[-C channel[,channel ...]] [-c conf] [-d dir] [-T template] "
+	    "[-]\n", ms_progname);
 	exit(MS_EXIT_USAGE);
 }
 
