@@ -91,6 +91,16 @@ put_entry(json_t *machines, const char *id, json_t *entry)
 	return json_object_set_new(machines, id, entry);
 }
 
+/* A record's machine: its "id", else its identity (a record from stdin
+ * has no "id" yet). NULL when it has none. */
+static const char *
+rec_id(const json_t *rec)
+{
+	const char *id = record_str(rec, "id");
+
+	return id != NULL && *id != '\0' ? id : record_identity(rec);
+}
+
 /* The one display name (lib/fmt); a record from stdin has no "id" yet,
  * so the identity stands in for it. */
 static char *
@@ -338,8 +348,7 @@ collect(const struct rules_conf *c, const json_t *view, time_t now,
 	json_array_foreach(view, i, rec) {
 		if (!json_is_object(rec))
 			continue;
-		if ((id = record_str(rec, "id")) == NULL || *id == '\0')
-			id = record_identity(rec);
+		id = rec_id(rec);
 		if (id == NULL)
 			continue;
 		/* A later record of the same machine replaces it. */
@@ -541,8 +550,7 @@ alert_seen_update(const json_t *st, const json_t *view, time_t now,
 	json_array_foreach(view, i, rec) {
 		if (!json_is_object(rec))
 			continue;
-		if ((id = record_str(rec, "id")) == NULL || *id == '\0')
-			id = record_identity(rec);
+		id = rec_id(rec);
 		if (id == NULL)
 			continue;
 		ls = record_str(rec, "last_seen");
@@ -577,8 +585,7 @@ alert_view_add_seen(json_t *view, const json_t *seen)
 	if ((index = json_object()) == NULL)
 		return -1;
 	json_array_foreach(view, i, rec) {
-		if ((id = record_str(rec, "id")) == NULL || *id == '\0')
-			id = record_identity(rec);
+		id = rec_id(rec);
 		if (id != NULL && json_object_set_new(index, id,
 		    json_true()) == -1)
 			goto oom;

@@ -444,7 +444,8 @@ load_channels(struct run *r)
 		if (webhook_load(r->cfg, channels[ch].name, channels[ch].key,
 		    &r->wh[ch], &set, &e) == -1)
 			die(MS_EXIT_USAGE, "%s", e.msg);
-		if (set || (r->o.dry && (r->o.only & 1u << ch)))
+		/* -n prints the email, or the channels -C names. */
+		if (r->o.dry ? (r->o.only & 1u << ch) != 0 : set)
 			r->configured |= 1u << ch;
 	}
 	if (r->o.only != 0) {

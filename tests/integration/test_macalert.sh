@@ -40,19 +40,9 @@ free_port() {
 }
 
 # --- a test CA and the server's certificate ---------------------------
+. "$here/pki.sh"
 pki=$T/pki
-mkdir -p "$pki"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$pki/ca.key" \
-    -out "$pki/ca.pem" -days 2 -subj "/CN=macscan test CA" \
-    -addext "basicConstraints=critical,CA:TRUE" \
-    -addext "keyUsage=critical,keyCertSign,cRLSign" 2> "$pki/log"
-openssl req -newkey rsa:2048 -nodes -keyout "$pki/srv.key" \
-    -out "$pki/srv.csr" -subj "/CN=localhost" 2>> "$pki/log"
-printf '%s\n' 'subjectAltName=IP:127.0.0.1,DNS:localhost' \
-    'basicConstraints=CA:FALSE' 'extendedKeyUsage=serverAuth' > "$pki/ext"
-openssl x509 -req -in "$pki/srv.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" \
-    -CAcreateserial -out "$pki/srv.pem" -days 2 -extfile "$pki/ext" \
-    2>> "$pki/log"
+test_pki "$pki" "macscan test CA"
 check "test CA and server certificate" test -s "$pki/srv.pem"
 
 # --- the SMTP server ----------------------------------------------------
