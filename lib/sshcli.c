@@ -2,7 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "record.h"
+#include "settings.h"
 #include "sshcli.h"
 #include "stream.h"
 
@@ -11,7 +13,7 @@ sshcli_init(struct sshcli *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->parallel = SSHCLI_PARALLEL_DEFAULT;
-	c->timeout_s = SSHCLI_TIMEOUT_DEFAULT;
+	c->timeout_s = 0;	/* -t, else SSH_TIMEOUT, else the default */
 	c->strict = SSHS_STRICT_ACCEPT_NEW;
 }
 
@@ -82,6 +84,28 @@ sshcli_opt(struct sshcli *c, int ch, const char *arg, struct ms_err *e)
 	}
 }
 
+/* A boolean variable, read as lib/settings reads it; def when unset or
+ * empty. 0, or -1 and e naming where the bad value is. */
+static int
+yes_no(const struct config *cfg, const char *key, int def, int *out,
+    struct ms_err *e)
+{
+	const char *v = config_get(cfg, key);
+	char where[600], shown[48];
+
+	*out = def;
+	if (v == NULL || *v == '\0' || setting_parse_bool(v, out) == 0)
+		return 0;
+	if (getenv(key) != NULL || config_line(cfg, key) == 0)
+		snprintf(where, sizeof(where), "environment");
+	else
+		snprintf(where, sizeof(where), "%s:%lu", config_path(cfg),
+		    config_line(cfg, key));
+	esc_term_buf(shown, sizeof(shown), v, strlen(v), 32, 0);
+	return ms_err_set(e, "%s: %s: expected true or false (yes/no, on/off, "
+	    "1/0): '%s'", where, key, shown);
+}
+
 int
 sshcli_setup(struct sshcli *c, const struct config *cfg, struct ms_err *e)
 {
@@ -92,6 +116,16 @@ sshcli_setup(struct sshcli *c, const struct config *cfg, struct ms_err *e)
 		c->user = config_get_default(cfg, "SSH_USERNAME", NULL);
 	if (c->keyfile == NULL)
 		c->keyfile = config_get_default(cfg, "SSH_KEY", NULL);
+	if (yes_no(cfg, "SSH_TRUST_NEW_HOSTS", 0, &c->trust_new, e) == -1)
+		return -1;
+	if (c->timeout_s == 0) {
+		long long t;
+
+		if (config_get_num(cfg, "SSH_TIMEOUT", 1, SSHCLI_TIMEOUT_MAX,
+		    SSHCLI_TIMEOUT_DEFAULT, &t, e) == -1)
+			return -1;
+		c->timeout_s = (int)t;
+	}
 	c->password = config_get_secret(cfg, "SSH_PASSWORD", &se);
 	if (c->password == NULL && se.msg[0] != '\0')
 		return ms_err_set(e, "%s", se.msg);
@@ -123,6 +157,7 @@ sshcli_setup(struct sshcli *c, const struct config *cfg, struct ms_err *e)
 	c->so.strict = c->strict;
 	c->so.timeout_ms = c->timeout_s * 1000;
 	c->so.ssh_config = c->ssh_config;
+	c->so.trust_new = c->trust_new;
 	return 0;
 }
 

@@ -4,7 +4,9 @@
  * configuration (SSH_USERNAME, SSH_KEY, SSH_PASSWORD or SSH_PASSWORD_FILE,
  * MACSCAN_DIR for the known_hosts in the store), and the host of an input
  * record. macprobe and macnotify take the same options with the same
- * meaning because they are parsed here.
+ * meaning because they are parsed here. SSH_TRUST_NEW_HOSTS (yes or no,
+ * default no) sets so.trust_new (lib/sshs.h); SSH_TIMEOUT (seconds, 1 to
+ * SSHCLI_TIMEOUT_MAX) is the default of -t.
  *
  * Ownership: struct sshcli owns the password (wiped by sshcli_free), the
  * known_hosts path it made and the store it opened; option strings are
@@ -31,7 +33,7 @@
 
 struct sshcli {
 	unsigned parallel;
-	int timeout_s;
+	int timeout_s;		/* 0 until -t or sshcli_setup sets it */
 	unsigned port;
 	const char *user;
 	const char *keyfile;
@@ -40,6 +42,7 @@ struct sshcli {
 	const char *ssh_config;
 	enum sshs_strict strict;
 	/* Filled by sshcli_setup. */
+	int trust_new;
 	struct sshs_opts so;
 	char *password;
 	char *khpath;

@@ -37,6 +37,7 @@
 #include <libssh/libssh.h>
 
 #include "sshs.h"
+#include "sys.h"
 
 /* The longest single wait: a safety net so no wake-up can be missed. */
 #define SSHS_POLL_MAX_MS 250
@@ -83,6 +84,8 @@ sshs_status_name(enum sshs_status st)
 		return "unreachable";
 	case SSHS_HOSTKEY_MISMATCH:
 		return "hostkey_mismatch";
+	case SSHS_NEW_HOST:
+		return "new_host";
 	case SSHS_ERROR:
 		break;
 	}
@@ -249,9 +252,8 @@ tcp_connect(struct sess *x, const char *host, unsigned port)
 		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr,
 		    sizeof(addr), NULL, 0, NI_NUMERICHOST) != 0)
 			snprintf(addr, sizeof(addr), "%s", host);
-		fd = socket(ai->ai_family,
-		    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    ai->ai_protocol);
+		fd = sys_socket(ai->ai_family, ai->ai_socktype,
+		    ai->ai_protocol, 1);
 		if (fd == -1) {
 			err = errno;
 			continue;
@@ -306,27 +308,47 @@ connected:
 	return fd;
 }
 
-/* "ssh-ed25519 SHA256:..." of the server's key into buf. */
+/* The server's key: its type and SHA256 fingerprint into the result. */
 static void
-key_desc(ssh_session s, char *buf, size_t len)
+key_read(struct sess *x)
 {
 	ssh_key k = NULL;
 	unsigned char *hash = NULL;
 	size_t hlen = 0;
 	char *fp = NULL;
 
-	snprintf(buf, len, "(unknown key)");
-	if (ssh_get_server_publickey(s, &k) != SSH_OK)
+	if (ssh_get_server_publickey(x->s, &k) != SSH_OK)
 		return;
+	x->r->key_type = ssh_key_type_to_char(ssh_key_type(k));
 	if (ssh_get_publickey_hash(k, SSH_PUBLICKEY_HASH_SHA256, &hash,
 	    &hlen) == 0)
 		fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash,
 		    hlen);
-	snprintf(buf, len, "%s %s", ssh_key_type_to_char(ssh_key_type(k)),
-	    fp != NULL ? fp : "");
+	if (fp != NULL && strlen(fp) < sizeof(x->r->key_fp))
+		memcpy(x->r->key_fp, fp, strlen(fp) + 1);
 	ssh_string_free_char(fp);
 	ssh_clean_pubkey_hash(&hash);
 	ssh_key_free(k);
+}
+
+/* "ssh-ed25519 SHA256:..." of the server's key, for messages. */
+static const char *
+key_desc(const struct sess *x, char *buf, size_t len)
+{
+	if (x->r->key_fp[0] == '\0')
+		snprintf(buf, len, "(unknown key)");
+	else
+		snprintf(buf, len, "%s %s", x->r->key_type != NULL ?
+		    x->r->key_type : "key", x->r->key_fp);
+	return buf;
+}
+
+/* The one message of a host whose key nobody pinned. */
+static enum sshs_status
+new_host(struct sess *x)
+{
+	return fail(x, SSHS_NEW_HOST, "host key %s not pinned; run macscan "
+	    "enroll", x->r->key_fp[0] ? x->r->key_fp : "(unknown)");
 }
 
 /* Append the session's known_hosts line to fd, which we hold locked. */
@@ -378,70 +400,56 @@ out:
 	return rc;
 }
 
+/* The key of a host whose pinned key is another one, for messages. */
+static enum sshs_status
+mismatch(struct sess *x, enum ssh_known_hosts_e k, const char *why)
+{
+	char desc[160];
+
+	return fail(x, SSHS_HOSTKEY_MISMATCH, "host key of %s changed: %s is "
+	    "not the key pinned in %s%s%s", x->kh,
+	    key_desc(x, desc, sizeof(desc)), x->o->known_hosts,
+	    k == SSH_KNOWN_HOSTS_OTHER ?
+	    " (which has a key of another type)" : "", why);
+}
+
 /*
- * Check the server's key against the known_hosts file. 0 to go on (with
- * *pw_ok cleared when passwords must not be sent), -1 with the status.
+ * Pin the session's key: under an exclusive lock, check the file again
+ * (another session may have pinned this host meanwhile), then append.
+ * 0 with r->key SSHS_KEY_ADDED, or -1 with the status set.
  */
 static int
-hostkey_check(struct sess *x, int *pw_ok)
+pin(struct sess *x)
 {
 	const struct sshs_opts *o = x->o;
 	enum ssh_known_hosts_e k;
-	char desc[160];
-	int fd, ro = o->strict == SSHS_STRICT_YES, rc = -1;
+	int fd, rc = -1;
 
-	*pw_ok = 1;
-	fd = open(o->known_hosts, ro ? O_RDONLY | O_CLOEXEC :
-	    O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd == -1 && !(ro && errno == ENOENT)) {
-		fail(x, SSHS_ERROR, "%s: %s", o->known_hosts,
-		    strerror(errno));
+	fd = open(o->known_hosts, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0600);
+	if (fd == -1) {
+		fail(x, SSHS_ERROR, "%s: %s", o->known_hosts, strerror(errno));
 		return -1;
 	}
-	if (fd != -1 && flock(fd, LOCK_SH) == -1) {
+	if (flock(fd, LOCK_EX) == -1) {
 		fail(x, SSHS_ERROR, "%s: lock: %s", o->known_hosts,
 		    strerror(errno));
 		goto out;
 	}
-	k = ssh_session_is_known_server(x->s);
-	if ((k == SSH_KNOWN_HOSTS_UNKNOWN || k == SSH_KNOWN_HOSTS_NOT_FOUND) &&
-	    !ro) {
-		/* Another session may have pinned it while we waited. */
-		if (flock(fd, LOCK_EX) == -1) {
-			fail(x, SSHS_ERROR, "%s: lock: %s", o->known_hosts,
-			    strerror(errno));
+	switch ((k = ssh_session_is_known_server(x->s))) {
+	case SSH_KNOWN_HOSTS_UNKNOWN:
+	case SSH_KNOWN_HOSTS_NOT_FOUND:
+		if (kh_append(x, fd) == -1)
 			goto out;
-		}
-		k = ssh_session_is_known_server(x->s);
-		if (k == SSH_KNOWN_HOSTS_UNKNOWN ||
-		    k == SSH_KNOWN_HOSTS_NOT_FOUND) {
-			if (kh_append(x, fd) == -1)
-				goto out;
-			k = SSH_KNOWN_HOSTS_OK;
-		}
-	}
-	switch (k) {
+		/* FALLTHROUGH */
 	case SSH_KNOWN_HOSTS_OK:
+		x->r->key = SSHS_KEY_ADDED;
 		rc = 0;
 		break;
 	case SSH_KNOWN_HOSTS_CHANGED:
 	case SSH_KNOWN_HOSTS_OTHER:
-		if (o->strict == SSHS_STRICT_NO) {
-			*pw_ok = 0;
-			rc = 0;
-			break;
-		}
-		key_desc(x->s, desc, sizeof(desc));
-		fail(x, SSHS_HOSTKEY_MISMATCH, "host key of %s changed: "
-		    "%s is not the key pinned in %s%s", x->kh, desc,
-		    o->known_hosts, k == SSH_KNOWN_HOSTS_OTHER ?
-		    " (which has a key of another type)" : "");
-		break;
-	case SSH_KNOWN_HOSTS_UNKNOWN:
-	case SSH_KNOWN_HOSTS_NOT_FOUND:
-		key_desc(x->s, desc, sizeof(desc));
-		fail(x, SSHS_ERROR, "host key of %s (%s) is not in %s and "
-		    "strict checking is on", x->kh, desc, o->known_hosts);
+		x->r->key = SSHS_KEY_CHANGED;
+		mismatch(x, k, " (pinned by another session meanwhile)");
 		break;
 	case SSH_KNOWN_HOSTS_ERROR:
 	default:
@@ -449,9 +457,75 @@ hostkey_check(struct sess *x, int *pw_ok)
 		break;
 	}
 out:
+	close(fd);	/* also drops the lock */
+	return rc;
+}
+
+/*
+ * Read the server's key and its state in the known_hosts file (under a
+ * shared lock, so no half-written line is read) into r->key. 0 to go on,
+ * -1 with the status: a changed key (unless strict is "no" or the
+ * session only reads keys), a new key under strict "yes".
+ */
+static int
+hostkey_check(struct sess *x)
+{
+	const struct sshs_opts *o = x->o;
+	enum ssh_known_hosts_e k;
+	int fd;
+
+	key_read(x);
+	fd = open(o->known_hosts, O_RDONLY | O_CLOEXEC);
+	if (fd == -1 && errno != ENOENT) {
+		fail(x, SSHS_ERROR, "%s: %s", o->known_hosts,
+		    strerror(errno));
+		return -1;
+	}
+	if (fd != -1 && flock(fd, LOCK_SH) == -1) {
+		fail(x, SSHS_ERROR, "%s: lock: %s", o->known_hosts,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	k = ssh_session_is_known_server(x->s);
 	if (fd != -1)
 		close(fd);	/* also drops the lock */
-	return rc;
+	switch (k) {
+	case SSH_KNOWN_HOSTS_OK:
+		x->r->key = SSHS_KEY_PINNED;
+		return 0;
+	case SSH_KNOWN_HOSTS_UNKNOWN:
+	case SSH_KNOWN_HOSTS_NOT_FOUND:
+		x->r->key = SSHS_KEY_NEW;
+		if (o->strict == SSHS_STRICT_YES && !o->keys_only) {
+			new_host(x);
+			return -1;
+		}
+		return 0;
+	case SSH_KNOWN_HOSTS_CHANGED:
+	case SSH_KNOWN_HOSTS_OTHER:
+		x->r->key = SSHS_KEY_CHANGED;
+		if (o->strict == SSHS_STRICT_NO || o->keys_only)
+			return 0;
+		mismatch(x, k, "");
+		return -1;
+	case SSH_KNOWN_HOSTS_ERROR:
+	default:
+		ssh_failed(x, o->known_hosts);
+		return -1;
+	}
+}
+
+/* fp is one of the NULL-terminated list. */
+static int
+fp_listed(const char *const *list, const char *fp)
+{
+	if (list == NULL || *fp == '\0')
+		return 0;
+	for (; *list != NULL; list++)
+		if (strcmp(*list, fp) == 0)
+			return 1;
+	return 0;
 }
 
 static void
@@ -520,7 +594,8 @@ auth_kbdint(struct sess *x)
 }
 
 /*
- * Authenticate. 0 when in, -1 with the status set.
+ * Authenticate; the password only when pw_ok (the host key is trusted).
+ * 0 when in, -1 with the status set.
  */
 static int
 authenticate(struct sess *x, int pw_ok)
@@ -607,11 +682,18 @@ authenticate(struct sess *x, int pw_ok)
 			goto error;
 	}
 #undef AGAIN
+	if (o->password != NULL && !pw_ok && x->r->key == SSHS_KEY_NEW &&
+	    (methods & (SSH_AUTH_METHOD_PASSWORD |
+	    SSH_AUTH_METHOD_INTERACTIVE))) {
+		new_host(x);
+		return -1;
+	}
 	methods_str(methods, offered, sizeof(offered));
 	fail(x, SSHS_AUTH_FAILED, "permission denied (tried %s; the server "
 	    "offers %s)%s", x->tried[0] ? x->tried : "nothing", offered,
 	    o->password == NULL ? "; no password set" :
-	    !pw_ok ? "; no password to a changed host key" : "");
+	    x->r->key == SSHS_KEY_CHANGED ?
+	    "; no password to a changed host key" : "");
 	return -1;
 timeout:
 	timed_out(x, "in authentication");
@@ -773,7 +855,7 @@ sshs_run(const struct sshs_opts *o, const char *host, const char *cmd,
 	ssh_session s = NULL;
 	char *rhost = NULL, khbuf[300];
 	unsigned int port = 0;
-	int fd = -1, rc, pw_ok, fd_given = 0;
+	int fd = -1, rc, trusted, fd_given = 0;
 	long tsec;
 
 	sshs_result_init(r);
@@ -791,7 +873,8 @@ sshs_run(const struct sshs_opts *o, const char *host, const char *cmd,
 		fail(&x, SSHS_ERROR, "invalid host name");
 		goto out;
 	}
-	if (o->known_hosts == NULL || cmd == NULL || (in == NULL && inlen)) {
+	if (o->known_hosts == NULL || (cmd == NULL && !o->keys_only) ||
+	    (in == NULL && inlen)) {
 		fail(&x, SSHS_ERROR, "sshs_run: bad arguments");
 		goto out;
 	}
@@ -859,9 +942,32 @@ sshs_run(const struct sshs_opts *o, const char *host, const char *cmd,
 		ssh_failed(&x, "ssh");
 		goto out;
 	}
-	if (hostkey_check(&x, &pw_ok) == -1)
+	if (hostkey_check(&x) == -1)
 		goto out;
-	if (authenticate(&x, pw_ok) == -1)
+	if (o->keys_only) {
+		/* Enrolment: pin only what the caller said, log in never. */
+		if (r->key == SSHS_KEY_NEW && (o->pin_new ||
+		    fp_listed(o->pin_fps, r->key_fp)) && pin(&x) == -1)
+			goto out;
+		r->status = SSHS_OK;
+		goto out;
+	}
+	if (r->key == SSHS_KEY_NEW && o->trust_new && pin(&x) == -1)
+		goto out;
+	/* Pinned before this session, or trusted on first use by choice. */
+	trusted = r->key == SSHS_KEY_PINNED || r->key == SSHS_KEY_ADDED;
+	if (o->secret_in && inlen > 0 && !trusted) {
+		if (r->key == SSHS_KEY_NEW)
+			new_host(&x);
+		else
+			mismatch(&x, SSH_KNOWN_HOSTS_CHANGED, "; the input "
+			    "holds a secret: not sent");
+		goto out;
+	}
+	if (authenticate(&x, trusted) == -1)
+		goto out;
+	/* In with no secret sent: a key login pins a new key. */
+	if (r->key == SSHS_KEY_NEW && pin(&x) == -1)
 		goto out;
 	(void)run_command(&x, cmd, in, inlen);
 out:
@@ -994,7 +1100,7 @@ sshs_pool_add(struct sshs_pool *p, const char *host, const char *cmd,
 
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
 	    (j->host = strdup(host)) == NULL ||
-	    (j->cmd = strdup(cmd)) == NULL) {
+	    (cmd != NULL && (j->cmd = strdup(cmd)) == NULL)) {
 		job_free(j);
 		return ms_err_set(e, "out of memory");
 	}

@@ -4,29 +4,47 @@
  *
  * One session: TCP connect (our own non-blocking connect, so a refused,
  * unreachable or silent address is told apart), SSH banner and key
- * exchange, host key check against a known_hosts file (trust on first
- * use), authentication, one "exec" channel that gets IN on its standard
+ * exchange, host key check against a known_hosts file (below),
+ * authentication, one "exec" channel that gets IN on its standard
  * input followed by EOF, then standard output and error collected up to
  * their caps and the exit status. libssh runs in non-blocking mode and
  * every wait is a poll(2) bounded by the deadline, so neither a tarpit
  * nor a host that prints forever holds a session past opts->timeout_ms
  * (give or take the last poll and a blocking name lookup, see below).
  *
- * Authentication, in order: none (some servers allow it); public key:
- * with keyfile set, the ssh-agent (if SSH_AUTH_SOCK) then that key only,
- * else libssh's automatic public key method (the agent, then the
- * IdentityFile keys of the ssh configuration or ~/.ssh/id_ed25519,
- * id_ecdsa, id_rsa; keys with a passphrase are skipped); then, with a
- * password, "password" and "keyboard-interactive" (every prompt answered
- * with the password, as macOS sshd asks for it through PAM).
+ * Host keys and secrets. A host key is pinned when a line of
+ * opts->known_hosts holds it. A secret (the password, and standard input
+ * marked opts->secret_in) goes only into a session whose host key was
+ * pinned before the session began and matches: a new device answering on
+ * port 22 must not collect the fleet's password. By the state of the key:
  *
- * Host keys: opts->known_hosts is read under a shared flock(2) and a new
- * key is appended as one whole line under an exclusive flock, after
- * checking again, so parallel sessions (threads or processes) never
- * interleave or duplicate lines. A key that differs from the pinned one
- * stops the session before any authentication (SSHS_HOSTKEY_MISMATCH),
- * unless strict is SSHS_STRICT_NO (then only key authentication is
- * tried, never the password, as OpenSSH does).
+ *   pinned, matching  none, public keys, then the password: "password",
+ *                     then "keyboard-interactive" (every prompt answered
+ *                     with the password, as macOS sshd asks through PAM).
+ *   new               none and public keys only. Such a login sends no
+ *                     secret, and pins the key. When only the password
+ *                     could log in: SSHS_NEW_HOST, the password unsent.
+ *                     With SSHS_STRICT_YES nothing is tried: SSHS_NEW_HOST.
+ *   changed           SSHS_HOSTKEY_MISMATCH before any authentication;
+ *                     with SSHS_STRICT_NO none and public keys only (as
+ *                     OpenSSH does), and the file is left as it is.
+ *
+ * A secret input for a host whose key is new or changed stops the session
+ * before authentication (SSHS_NEW_HOST, SSHS_HOSTKEY_MISMATCH).
+ * opts->trust_new weakens this on purpose: a new key is pinned at first
+ * contact and then counts as pinned, password included (trust on first
+ * use). Otherwise keys get pinned by a login with a key, or by an explicit
+ * enrolment: an opts->keys_only session reads the host's key, pins it
+ * only if told to (pin_new, pin_fps), and never logs in.
+ *
+ * Public keys, in order: with keyfile set, the ssh-agent (if
+ * SSH_AUTH_SOCK) then that key only, else libssh's automatic method (the
+ * agent, then the IdentityFile keys of the ssh configuration or
+ * ~/.ssh/id_ed25519, id_ecdsa, id_rsa; keys with a passphrase skipped).
+ *
+ * known_hosts is read under a shared flock(2); a key is appended as one
+ * whole line under an exclusive flock, after checking again, so parallel
+ * sessions (threads or processes) never interleave or duplicate lines.
  *
  * ~/.ssh/config (and /etc/ssh/ssh_config) are honoured where libssh
  * reads them (HostName, User, Port, IdentityFile...), unless ssh_config
@@ -56,11 +74,13 @@
 #define SSHS_MAX_ERR_DEFAULT (16u << 10)	/* bytes of stderr */
 #define SSHS_WORKERS_MAX 1024
 
-/* As OpenSSH's StrictHostKeyChecking. */
+/* As OpenSSH's StrictHostKeyChecking, for keys nobody enrolled. */
 enum sshs_strict {
-	SSHS_STRICT_ACCEPT_NEW = 0,	/* pin new keys, refuse changed */
-	SSHS_STRICT_YES,		/* unknown hosts are refused too */
-	SSHS_STRICT_NO			/* pin new; changed: key auth only */
+	SSHS_STRICT_ACCEPT_NEW = 0,	/* pin new keys on a key login;
+					 * refuse changed ones */
+	SSHS_STRICT_YES,		/* new keys are refused too */
+	SSHS_STRICT_NO			/* as accept-new; changed: key
+					 * logins only, nothing pinned */
 };
 
 /* The probe values of DESIGN.md, but not_macos (the caller's call). */
@@ -71,7 +91,18 @@ enum sshs_status {
 	SSHS_TIMEOUT,		/* the deadline passed (any phase) */
 	SSHS_UNREACHABLE,	/* no route, host down, name unknown */
 	SSHS_HOSTKEY_MISMATCH,
-	SSHS_ERROR		/* anything else, output over its cap too */
+	SSHS_ERROR,		/* anything else, output over its cap too */
+	SSHS_NEW_HOST		/* key not pinned, and only a secret could
+				 * log in (or go in): nothing sent */
+};
+
+/* The state of the host's key, once the key exchange is done. */
+enum sshs_key {
+	SSHS_KEY_UNKNOWN = 0,	/* the session did not get that far */
+	SSHS_KEY_PINNED,	/* pinned before this session, matching */
+	SSHS_KEY_NEW,		/* not pinned, and left so */
+	SSHS_KEY_ADDED,		/* pinned by this session */
+	SSHS_KEY_CHANGED	/* another key is pinned for this host */
 };
 
 struct sshs_opts {
@@ -85,6 +116,13 @@ struct sshs_opts {
 	size_t max_out;		/* 0: SSHS_MAX_OUT_DEFAULT */
 	size_t max_err;		/* 0: SSHS_MAX_ERR_DEFAULT */
 	const char *ssh_config;	/* NULL: the default files; "none": none */
+	int secret_in;		/* the standard input holds a secret */
+	int trust_new;		/* pin new keys at once, and trust them */
+	int keys_only;		/* read and check the key; no login */
+	int pin_new;		/* keys_only: pin every new key */
+	const char *const *pin_fps;	/* keys_only: pin a new key whose
+					 * "SHA256:..." is one of these
+					 * (NULL-terminated), or NULL */
 };
 
 struct sshs_result {
@@ -95,6 +133,9 @@ struct sshs_result {
 	int exit_status;	/* the command's, -1 when unknown */
 	int out_truncated;	/* stdout went past max_out (SSHS_ERROR) */
 	int hostkey_added;	/* the host key was pinned by this session */
+	enum sshs_key key;	/* the state of the host's key */
+	const char *key_type;	/* static: "ssh-ed25519"..., or NULL */
+	char key_fp[64];	/* "SHA256:..." of the host's key, or "" */
 	const char *auth;	/* static: the method that worked, or NULL */
 	char addr[64];		/* numeric address connected (or last
 				 * tried) to; "" if none */
@@ -102,7 +143,7 @@ struct sshs_result {
 };
 
 /* "ok", "auth_failed", "refused", "timeout", "unreachable",
- * "hostkey_mismatch", "error" (static strings). */
+ * "hostkey_mismatch", "error", "new_host" (static strings). */
 const char *sshs_status_name(enum sshs_status st);
 
 void sshs_result_init(struct sshs_result *r);
@@ -110,7 +151,9 @@ void sshs_result_free(struct sshs_result *r);
 
 /*
  * Run cmd on host with the inlen bytes at in as its standard input (then
- * EOF; in may be NULL when inlen is 0). r is initialised here (no need
+ * EOF; in may be NULL when inlen is 0). With o->keys_only, cmd may be
+ * NULL and nothing runs: SSHS_OK once the key is read (r->key says the
+ * rest). r is initialised here (no need
  * to call sshs_result_init first) and always filled: the status is
  * returned and is r->status. A command that ran gives SSHS_OK whatever
  * its exit status; stdout past max_out gives SSHS_ERROR with "output
@@ -138,8 +181,9 @@ typedef void sshs_done_fn(void *arg, void *job, const char *host,
 struct sshs_pool *sshs_pool_new(const struct sshs_opts *o,
     unsigned nworkers, sshs_done_fn *done, void *arg, struct ms_err *e);
 
-/* host and cmd are copied; in is borrowed until done is called for the
- * job. 0, or -1 and e (out of memory, no thread could be started). */
+/* host and cmd (NULL with keys_only) are copied; in is borrowed until
+ * done is called for the job. 0, or -1 and e (out of memory, no thread
+ * could be started). */
 int sshs_pool_add(struct sshs_pool *p, const char *host, const char *cmd,
     const void *in, size_t inlen, void *job, struct ms_err *e);
 

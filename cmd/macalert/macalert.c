@@ -37,6 +37,7 @@
 #include "smtp.h"
 #include "store.h"
 #include "stream.h"
+#include "sys.h"
 #include "template.h"
 #include "util.h"
 #include "webhook.h"
@@ -324,9 +325,9 @@ build_email(struct run *r, struct alert_report *rep, struct ms_buf *msg,
 		die(MS_EXIT_USAGE, "%s", e.msg);
 	json_decref(ctx);
 	/* The time stamp and 96 random bits make the id unique. */
-	if (getentropy(rb, sizeof(rb)) == -1 ||
-	    getentropy(rh, sizeof(rh)) == -1)
-		die(MS_EXIT_SYSTEM, "getentropy:");
+	if (sys_random(rb, sizeof(rb)) == -1 ||
+	    sys_random(rh, sizeof(rh)) == -1)
+		die(MS_EXIT_SYSTEM, "random bytes:");
 	if (mime_message_id(msgid, sizeof(msgid), r->now, rb, sizeof(rb),
 	    strrchr(r->sc.from, '@') + 1) == -1)
 		die(MS_EXIT_USAGE, "MAIL_FROM: the domain is too long");

@@ -218,7 +218,7 @@ main(int argc, char *argv[])
 	const char *lang, *mflag = NULL, *fflag = NULL, *tflag = NULL, *host;
 	char *title, *message, *cmd = NULL, *payload;
 	long long giveup = GIVEUP_DEFAULT;
-	json_t *dlg;
+	json_t *dlg, *seen;
 	int ch, r, dry = 0, bad = 0, verbosity = 1;
 
 	log_init(argv[0]);
@@ -306,6 +306,9 @@ main(int argc, char *argv[])
 	if (!dry) {
 		if (sshcli_setup(&sc, cfg, &e) == -1)
 			die(3, "%s", e.msg);
+		/* The password goes on stdin, for sudo: lib/sshs then sends
+		 * it only to a host whose key was pinned and matches. */
+		sc.so.secret_in = sc.password != NULL;
 		cmd = remote_command();
 		c.progress = verbosity > 0 && isatty(STDERR_FILENO);
 		if ((pool = sshs_pool_new(&sc.so, sc.parallel, done, &c,
@@ -316,6 +319,10 @@ main(int argc, char *argv[])
 		    ms_progname, giveup, title, message);
 	}
 
+	/* One dialog per host and run, however many records name it (the
+	 * store may list a Mac twice while its id changes). */
+	if ((seen = json_object()) == NULL)
+		die(3, "out of memory");
 	stream_init(&in, stdin, "<stdin>", 0);
 	while ((r = sshcli_next(&in, &item, &host, &e)) != STREAM_EOF) {
 		struct job *j;
@@ -329,6 +336,16 @@ main(int argc, char *argv[])
 				break;
 			continue;
 		}
+		if (json_object_get(seen, host) != NULL) {
+			pthread_mutex_lock(&c.mu);
+			result(host, "", "skipped", "listed twice in the input");
+			c.skipped++;
+			pthread_mutex_unlock(&c.mu);
+			json_decref(item.rec);
+			continue;
+		}
+		if (json_object_set_new(seen, host, json_true()) == -1)
+			die(3, "out of memory");
 		if (dry) {
 			const char *u = record_str(item.rec, "console_user");
 
@@ -353,6 +370,7 @@ main(int argc, char *argv[])
 	if (pool != NULL)
 		sshs_pool_finish(pool);
 	stream_close(&in);
+	json_decref(seen);
 	if (c.progress) {
 		progress(&c, 1);
 		log_progress_end();

@@ -7,7 +7,8 @@
  * is share/probe.sh (built in), sent as the standard input of
  * `/bin/sh -s`, whatever the user's login shell; its output is parsed by
  * lib/macos.c. The sessions (lib/sshs.c) run in a pool of -P workers;
- * records are written in the order the hosts finish.
+ * records are written in the order the hosts finish. -K reads host keys
+ * only (keys.c).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 
 #include "config.h"
 #include "embed.h"
+#include "keys.h"
 #include "log.h"
 #include "macos.h"
 #include "record.h"
@@ -42,7 +44,12 @@ static const char *const probe_fields[] = {
 	"disk_free_bytes", "disk_available_bytes", "battery_present",
 	"battery_percent", "battery_state", "ac_power", "battery_cycles",
 	"battery_health_percent", "battery_condition", "uptime_s",
-	"console_user", "scanned_at", NULL
+	"console_user", "scanned_at", "probe_incomplete", "filevault",
+	"filevault_percent", "sip", "ssv", "gatekeeper", "firewall",
+	"updates_pending", "updates_restart", "updates_checked_at",
+	"xprotect_version", "backup", "backup_last_at", "disk_smart",
+	"memory_pressure", "platform_uuid", "hw_macs", "mdm_enrolled",
+	"dep_enrolled", NULL
 };
 
 /* What the workers' done() calls share; they run one at a time. */
@@ -65,7 +72,10 @@ struct job {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-hqv] " SSHCLI_USAGE "\n", ms_progname);
+	fprintf(stderr, "usage: %s [-hqv] " SSHCLI_USAGE "\n"
+	    "       %s -K [-qvy] [-d dir] [-F ssh_config] [-k known_hosts] "
+	    "[-P parallel]\n\t[-p port] [-t timeout] [-u user] "
+	    "[fingerprint ...]\n", ms_progname, ms_progname);
 	exit(2);
 }
 
@@ -204,11 +214,11 @@ main(int argc, char *argv[])
 	struct stream in;
 	struct stream_item item;
 	struct ms_err e = { "" };
-	int ch, rc, bad = 0, verbosity = 1;
+	int ch, rc, bad = 0, verbosity = 1, keys = 0, all = 0;
 
 	log_init(argv[0]);
 	sshcli_init(&sc);
-	while ((ch = getopt(argc, argv, SSHCLI_OPTSTRING "hqv")) != -1) {
+	while ((ch = getopt(argc, argv, SSHCLI_OPTSTRING "hKqvy")) != -1) {
 		if ((rc = sshcli_opt(&sc, ch, optarg, &e)) == 1)
 			continue;
 		if (rc == -1) {
@@ -216,8 +226,14 @@ main(int argc, char *argv[])
 			usage();
 		}
 		switch (ch) {
+		case 'K':
+			keys = 1;
+			break;
 		case 'q':
 			verbosity = 0;
+			break;
+		case 'y':
+			all = 1;
 			break;
 		case 'v':
 			if (verbosity > 0)
@@ -228,7 +244,7 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	if (optind != argc)
+	if ((!keys && (optind != argc || all)) || (all && optind != argc))
 		usage();
 	ms_verbosity = verbosity;
 	/* A peer that goes away mid-write must be an error, not a death. */
@@ -238,6 +254,13 @@ main(int argc, char *argv[])
 		die(3, "%s", e.msg);
 	if (sshcli_setup(&sc, cfg, &e) == -1)
 		die(3, "%s", e.msg);
+	if (keys) {
+		rc = keys_main(&sc, argv + optind, argc - optind, all);
+		sshcli_free(&sc);
+		config_free(cfg);
+		close_stdout();
+		return rc;
+	}
 
 	memset(&c, 0, sizeof(c));
 	pthread_mutex_init(&c.mu, NULL);

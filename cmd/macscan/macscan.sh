@@ -1,6 +1,7 @@
 #!/bin/sh
 # macscan - run one scan cycle, or the Clean Desk cycle, from the
-# configuration. See macscan(1).
+# configuration; enrol new hosts' SSH keys; apply the schedules. See
+# macscan(1).
 #
 #   macping -aj $MACSCAN_SUBNETS | macprobe | macstore add
 #   macalert -d $MACSCAN_DIR
@@ -14,7 +15,9 @@ prog=macscan
 version=@VERSION@
 
 usage() {
-	echo "usage: $prog [-nqv] [-c conf] [-d dir] [scan | notify | schedule [-w]]" >&2
+	echo "usage: $prog [-nqvV] [-c conf] [-d dir] [scan | notify]" >&2
+	echo "       $prog [-nqv] [-c conf] [-d dir] enroll [-y] [fingerprint ...]" >&2
+	echo "       $prog [-q] [-c conf] schedule [-s | -w]" >&2
 	exit 2
 }
 
@@ -63,6 +66,13 @@ vflag=""
 [ "$verbose" -eq 0 ] && vflag=-q
 [ "$verbose" -eq 2 ] && vflag=-v
 
+# USE_SSH=false (the old service's setting): sweep only, no SSH at all.
+case $(conf USE_SSH true | tr '[:upper:]' '[:lower:]') in
+true|yes|on|1|"") use_ssh=1 ;;
+false|no|off|0) use_ssh=0 ;;
+*) err "USE_SSH: not true or false: '$(conf USE_SSH)'"; exit 2 ;;
+esac
+
 now() { date +%s; }
 
 # One run at a time: mkdir is atomic; a lock left by a dead run is taken
@@ -88,7 +98,11 @@ unlock() { rm -rf "$lockdir"; }
 scan() {
 	# shellcheck disable=SC2086
 	if [ "$dry" -eq 1 ]; then
-		echo "macping -aj${subnets:+ $subnets} | macprobe -d $dir | macstore -d $dir add"
+		if [ "$use_ssh" -eq 1 ]; then
+			echo "macping -aj${subnets:+ $subnets} | macprobe -d $dir | macstore -d $dir add"
+		else
+			echo "macping -aj${subnets:+ $subnets} | macstore -d $dir add"
+		fi
 		echo "macalert -d $dir"
 		return 0
 	fi
@@ -96,16 +110,22 @@ scan() {
 	lock
 	trap unlock EXIT
 	trap 'exit 130' INT TERM
-	need macping macprobe macstore macalert
+	need macping macstore macalert
+	[ "$use_ssh" -eq 1 ] && need macprobe
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/macscan.XXXXXX") || exit 3
 	trap 'rm -rf "$tmp"; unlock' EXIT
 	t0=$(now)
 	# Each stage leaves its exit status in a file, as POSIX sh has no
-	# PIPESTATUS; tee keeps counts without stopping the stream.
+	# PIPESTATUS; tee keeps counts without stopping the stream. Without
+	# SSH, macping's records (address, MAC, vendor) are what is stored.
 	# shellcheck disable=SC2086
 	{ macping -aj $vflag $subnets; echo $? > "$tmp/ping.rc"; } |
 	    tee "$tmp/ping.ndjson" |
-	    { macprobe $vflag -d "$dir"; echo $? > "$tmp/probe.rc"; } |
+	    if [ "$use_ssh" -eq 1 ]; then
+		{ macprobe $vflag -d "$dir"; echo $? > "$tmp/probe.rc"; }
+	    else
+		{ cat; echo 0 > "$tmp/probe.rc"; }
+	    fi |
 	    tee "$tmp/probe.ndjson" |
 	    { macstore $vflag -d "$dir" add; echo $? > "$tmp/store.rc"; }
 	t1=$(now)
@@ -114,8 +134,15 @@ scan() {
 	hosts=$(grep -c . "$tmp/ping.ndjson" || true)
 	records=$(grep -c . "$tmp/probe.ndjson" || true)
 	ok=$(grep -c '"probe":"ok"' "$tmp/probe.ndjson" || true)
+	fresh=$(grep -c '"probe":"new_host"' "$tmp/probe.ndjson" || true)
 	log "macping: $hosts hosts (exit $ping_rc)"
-	log "macprobe: $records records, $ok ok, $((records - ok)) failed (exit $probe_rc)"
+	if [ "$use_ssh" -eq 1 ]; then
+		log "macprobe: $records records, $ok ok, $((records - ok)) failed (exit $probe_rc)"
+		[ "$fresh" -gt 0 ] &&
+		    log "$fresh new hosts wait for their key to be pinned: macscan enroll"
+	else
+		log "USE_SSH=false: no probe, macping's $records records stored"
+	fi
 	log "macstore add: exit $store_rc; scan took $((t1 - t0))s"
 	rc=0
 	if [ "$ping_rc" -ge 2 ]; then
@@ -143,6 +170,10 @@ scan() {
 }
 
 notify() {
+	if [ "$use_ssh" -eq 0 ]; then
+		log "USE_SSH=false: no reminder (it needs SSH)"
+		return 0
+	fi
 	if [ "$dry" -eq 1 ]; then
 		echo "macstore -d $dir latest | macnotify"
 		return 0
@@ -152,8 +183,117 @@ notify() {
 	macstore -d "$dir" latest | macnotify $vflag
 }
 
-# schedule [-w]: the systemd OnCalendar of the Clean Desk timer, from
-# CLEANUP_SCHEDULE_DAY and CLEANUP_SCHEDULE_TIME; -w writes the drop-in.
+# enroll [-y] [fingerprint ...]: pin the SSH host keys of the hosts not
+# pinned yet, so that the password may go to them: each new host is
+# listed with its key's fingerprint and, on a terminal, the admin is
+# asked; -y takes every key listed, and fingerprints (SHA256:..., as
+# `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` prints on the Mac)
+# take those keys. What is pinned is what was listed: the second macprobe
+# run pins only keys whose fingerprint was approved.
+enroll() {
+	yes=0
+	OPTIND=1
+	while getopts y opt; do
+		case $opt in y) yes=1 ;; *) usage ;; esac
+	done
+	shift $((OPTIND - 1))
+	if [ "$use_ssh" -eq 0 ]; then
+		err "USE_SSH=false: no SSH, so no host key to enrol"
+		exit 2
+	fi
+	for f in "$@"; do
+		case $f in SHA256:?*) ;; *) err "not a SHA256 fingerprint: '$f'"; exit 2 ;; esac
+	done
+	if [ "$dry" -eq 1 ]; then
+		echo "macping -aj${subnets:+ $subnets} | macprobe -K -d $dir"
+		echo "macprobe -K -d $dir FINGERPRINT... < the new hosts"
+		return 0
+	fi
+	need macping macprobe
+	[ -d "$dir" ] || mkdir -p "$dir" || { err "cannot create $dir"; exit 3; }
+	# A root-owned known_hosts would lock the service's user out.
+	# shellcheck disable=SC2012
+	owner=$(ls -ldn "$dir" | awk '{ print $3 }')
+	if [ "$(id -u)" = 0 ] && [ "$owner" != 0 ]; then
+		err "run it as the owner of $dir: sudo -u '#$owner' $prog enroll"
+		exit 2
+	fi
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/macscan.XXXXXX") || exit 3
+	trap 'rm -rf "$tmp"' EXIT
+	trap 'exit 130' INT TERM
+	# shellcheck disable=SC2086
+	macping -aj $vflag $subnets > "$tmp/hosts"
+	rc=$?
+	[ "$rc" -ge 2 ] && { err "macping failed (exit $rc)"; exit 3; }
+	macprobe -K -q -d "$dir" < "$tmp/hosts" > "$tmp/keys"
+	rc=$?
+	[ "$rc" -ge 2 ] && { err "macprobe -K failed (exit $rc)"; exit 3; }
+	awk -F'\t' -v p="$prog" -v kh="$dir/known_hosts" '$2 == "changed" {
+	    print p ": " $1 ": its key changed (" $3 "): not enrolled; if the Mac was reinstalled, remove the old key: ssh-keygen -R " $1 " -f " kh }' \
+	    "$tmp/keys" >&2
+	awk -F'\t' '$2 == "new"' "$tmp/keys" > "$tmp/new"
+	pinned=$(awk -F'\t' '$2 == "pinned"' "$tmp/keys" | grep -c . || true)
+	n=$(grep -c . "$tmp/new" || true)
+	if [ "$n" -eq 0 ]; then
+		log "no new host key ($pinned hosts already pinned)"
+		return 0
+	fi
+	: > "$tmp/fps"
+	if [ "$yes" -eq 1 ]; then
+		cut -f3 "$tmp/new" | cut -d' ' -f2 > "$tmp/fps"
+	elif [ $# -gt 0 ]; then
+		printf '%s\n' "$@" > "$tmp/fps"
+	elif [ -t 0 ]; then
+		echo "$n new hosts; pin the keys you trust (compare with ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the Mac):" >&2
+		while IFS='	' read -r h _ key _; do
+			printf '%s  %s  pin? [y/N] ' "$h" "$key" >&2
+			read -r a < /dev/tty || a=
+			case $a in [yY]|[yY][eE][sS]) echo "${key#* }" >> "$tmp/fps" ;; esac
+		done < "$tmp/new"
+	else
+		cut -f1,3 "$tmp/new"
+		err "$n new host keys not pinned: give -y, or the fingerprints you trust"
+		return 1
+	fi
+	if [ -s "$tmp/fps" ]; then
+		# shellcheck disable=SC2046
+		cut -f1 "$tmp/new" | macprobe -K -q -d "$dir" $(cat "$tmp/fps") > "$tmp/done"
+		rc=$?
+		[ "$rc" -ge 2 ] && { err "macprobe -K failed (exit $rc)"; exit 3; }
+	else
+		cp "$tmp/new" "$tmp/done"
+	fi
+	cut -f1-3 "$tmp/done"
+	got=$(awk -F'\t' '$2 == "enrolled"' "$tmp/done" | grep -c . || true)
+	log "enrolled $got of $n new hosts ($pinned already pinned)"
+	[ "$got" -eq "$n" ] || return 1
+}
+
+# The scan interval in minutes (MACSCAN_INTERVAL), checked as macconf
+# does; leading zeros dropped (sh arithmetic reads 010 as octal).
+interval() {
+	iv=$(conf MACSCAN_INTERVAL 10)
+	while :; do case $iv in 0?*) iv=${iv#0} ;; *) break ;; esac; done
+	case $iv in
+	[1-9]|[1-9][0-9]|[1-9][0-9][0-9]|1[0-3][0-9][0-9]|14[0-3][0-9]|1440) ;;
+	*) err "MACSCAN_INTERVAL: minutes between scans, 1 to 1440: '$iv'"; exit 2 ;;
+	esac
+	echo "$iv"
+}
+
+# write_file PATH TEXT: PATH replaced in one rename.
+write_file() {
+	mkdir -p "$(dirname "$1")" || exit 3
+	printf '%s\n' "# Written by macscan schedule from the configuration." \
+	    "$2" > "$1.tmp" && mv "$1.tmp" "$1" || exit 3
+}
+
+# schedule [-s | -w]: the timers from the configuration. Prints the
+# systemd drop-ins of macnotify.timer (OnCalendar, from
+# CLEANUP_SCHEDULE_DAY and CLEANUP_SCHEDULE_TIME) and of macscan.timer
+# (OnUnitActiveSec, from MACSCAN_INTERVAL); -w writes them, and sets
+# StartInterval in the launchd job when it is installed; -s prints the
+# scan interval in seconds (for a loop: the compose file's).
 schedule() {
 	day=$(conf CLEANUP_SCHEDULE_DAY friday | tr '[:upper:]' '[:lower:]')
 	time=$(conf CLEANUP_SCHEDULE_TIME 16:00)
@@ -165,28 +305,48 @@ schedule() {
 	esac
 	case $time in
 	[01][0-9]:[0-5][0-9]|2[0-3]:[0-5][0-9]) ;;
-	[0-9]:[0-5][0-9]) time=0$time ;;
 	*) err "CLEANUP_SCHEDULE_TIME: not HH:MM: '$time'"; exit 2 ;;
 	esac
-	dropin="[Timer]
+	iv=$(interval) || exit 2
+	notify_dropin="[Timer]
 OnCalendar=
 OnCalendar=$d *-*-* $time:00"
-	if [ "${1:-}" = -w ]; then
-		ddir=${SYSTEMD_UNIT_DIR:-/etc/systemd/system}/macnotify.timer.d
-		mkdir -p "$ddir" || exit 3
-		printf '%s\n' "# Written by macscan schedule from the configuration." \
-		    "$dropin" > "$ddir/schedule.conf.tmp" &&
-		    mv "$ddir/schedule.conf.tmp" "$ddir/schedule.conf" || exit 3
-		log "wrote $ddir/schedule.conf (OnCalendar=$d *-*-* $time:00)"
-		log "run: systemctl daemon-reload && systemctl restart macnotify.timer"
-	else
-		printf '%s\n' "$dropin"
-	fi
+	# An empty OnUnitActiveSec= clears every timer of the unit, so the
+	# boot anchor of macscan.timer is set again.
+	scan_dropin="[Timer]
+OnUnitActiveSec=
+OnBootSec=2min
+OnUnitActiveSec=${iv}min"
+	case ${1:-} in
+	-s)
+		echo $((iv * 60)) ;;
+	-w)
+		units=${SYSTEMD_UNIT_DIR:-/etc/systemd/system}
+		write_file "$units/macnotify.timer.d/schedule.conf" "$notify_dropin"
+		log "wrote $units/macnotify.timer.d/schedule.conf (OnCalendar=$d *-*-* $time:00)"
+		write_file "$units/macscan.timer.d/interval.conf" "$scan_dropin"
+		log "wrote $units/macscan.timer.d/interval.conf (every $iv min)"
+		log "run: systemctl daemon-reload && systemctl restart macnotify.timer macscan.timer"
+		plist=${LAUNCHD_DIR:-/Library/LaunchDaemons}/org.macscan.scan.plist
+		if [ -f "$plist" ]; then
+			awk -v s=$((iv * 60)) '
+			    set { sub(/<integer>[0-9]*<\/integer>/, "<integer>" s "</integer>"); set = 0 }
+			    /<key>StartInterval<\/key>/ { set = 1 }
+			    { print }' "$plist" > "$plist.tmp" && mv "$plist.tmp" "$plist" || exit 3
+			log "wrote $plist (StartInterval $((iv * 60)))"
+			log "run: launchctl bootout system/org.macscan.scan; launchctl bootstrap system $plist"
+		fi ;;
+	"")
+		printf '%s\n' "# macnotify.timer.d/schedule.conf" "$notify_dropin" "" \
+		    "# macscan.timer.d/interval.conf" "$scan_dropin" ;;
+	*) usage ;;
+	esac
 }
 
 case $cmd in
 scan) scan ;;
 notify) notify ;;
-schedule) schedule "$@" ;;
+enroll) enroll "$@" ;;
+schedule) [ $# -le 1 ] || usage; schedule "$@" ;;
 *) usage ;;
 esac

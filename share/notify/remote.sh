@@ -26,20 +26,22 @@ else
 	s="sudo -n"
 fi
 pw=
-t=$(mktemp "${TMPDIR:-/tmp}/macnotify.XXXXXX") || { echo "@@macnotify:failed $u mktemp"; exit 0; }
-e=$t.err
-cat > "$t"
-exec 3< "$t"
-rm -f "$t"
+# A directory of our own (mode 0700, a name nobody can guess): another
+# user of the Mac can plant nothing in it, so no file here is reached
+# through a link. Both files are opened here, before the dialog starts,
+# and the directory goes when the script ends.
+d=$(mktemp -d "${TMPDIR:-/tmp}/macnotify.XXXXXXXX") || { echo "@@macnotify:failed $u mktemp"; exit 0; }
+trap "rm -rf \"\$d\"" EXIT
+cat > "$d/dialog"
+exec 3< "$d/dialog" 4> "$d/err"
 # The dialog closes by itself, so it runs in the background: the SSH
 # session ends now, not when someone clicks OK.
-$s launchctl asuser "$uid" sudo -n -u "$u" /usr/bin/osascript -l JavaScript -e "$1" <&3 >/dev/null 2>"$e" &
+$s launchctl asuser "$uid" sudo -n -u "$u" /usr/bin/osascript -l JavaScript -e "$1" <&3 >/dev/null 2>&4 3<&- 4>&- &
 pid=$!
-exec 3<&-
+exec 3<&- 4>&-
 sleep 1
 if kill -0 "$pid" 2>/dev/null; then
 	echo "@@macnotify:shown $u"
-	(sleep 5; rm -f "$e") >/dev/null 2>&1 &
 	exit 0
 fi
 wait "$pid"
@@ -47,6 +49,5 @@ rc=$?
 if [ "$rc" = 0 ]; then
 	echo "@@macnotify:shown $u"
 else
-	echo "@@macnotify:failed $u exit $rc: $(head -c 300 "$e" | tr "\n" " ")"
+	echo "@@macnotify:failed $u exit $rc: $(head -c 300 "$d/err" | tr "\n" " ")"
 fi
-rm -f "$e"

@@ -52,7 +52,7 @@ check_mime(const struct ms_buf *m)
 	const char *line = m->data, *nl, *end = m->data + m->len;
 
 	while (line < end) {
-		nl = memmem(line, (size_t)(end - line), "\r\n", 2);
+		nl = strstr(line, "\r\n");
 		must(nl != NULL && nl - line <= MIME_LINE_MAX);
 		must(memchr(line, '\n', (size_t)(nl - line)) == NULL);
 		must(memchr(line, '\r', (size_t)(nl - line)) == NULL);
