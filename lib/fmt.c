@@ -93,6 +93,10 @@ fmt_bytes(long long bytes, enum ms_lang lang, int flags, char *buf,
 	} else if ((v = bytes / 1000000 + (bytes % 1000000 >= 500000)) <
 	    1000) {
 		snprintf(buf, len, "%lld %s", v, mb);
+	} else if ((flags & FMT_BYTES_WHOLE) && (v = bytes / 100000000 +
+	    (bytes % 100000000 >= 50000000)) >= 100) {
+		v = bytes / GB + (bytes % GB >= GB / 2);
+		snprintf(buf, len, "%lld %s", v, gb);
 	} else if ((v = bytes / 100000000 + (bytes % 100000000 >=
 	    50000000)) < 1000) {
 		snprintf(buf, len, "%lld%c%lld %s", v / 10, sep, v % 10, gb);

@@ -38,13 +38,16 @@ const char *fmt_lang_code(enum ms_lang lang);
 char *fmt_name(const json_t *rec, size_t max);
 
 enum {
-	FMT_BYTES_GB = 1	/* always in GB with one decimal, no unit:
+	FMT_BYTES_GB = 1,	/* always in GB with one decimal, no unit:
 				 * "123.4" (a table column headed GB) */
+	FMT_BYTES_WHOLE = 2	/* as messages say it: a decimal only below
+				 * 10 GB, whole GB above, never TB: "4.2
+				 * GB", "12 GB", "1234 GB" */
 };
 
 /*
- * Bytes as people read them: "850 MB", "4.2 GB", "245 GB", "1.2 TB"
- * ("4,2 Go", "1,2 To" in French); "?" when negative.
+ * Bytes as people read them: "850 MB", "4.2 GB", "12.1 GB", "245 GB",
+ * "1.2 TB" ("4,2 Go", "1,2 To" in French); "?" when negative.
  */
 char *fmt_bytes(long long bytes, enum ms_lang lang, int flags, char *buf,
     size_t len);

@@ -2,6 +2,8 @@
  * settings.c - see settings.h. The table is the one place a variable,
  * its default and its checks are written.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +80,41 @@ const struct setting settings[] = {
 	    "Below this charge, a battery is low." },
 	{ "ALERT_REPEAT_HOURS", SET_INT, "24", NULL, I(1, 8760), 0,
 	    "Hours before a machine still at risk is mentioned again." },
+	/* Posture rules (lib/rules.h). */
+	{ "ALERT_FILEVAULT", SET_BOOL, "yes", NULL, NOI, 0,
+	    "Alert when FileVault is off or deferred." },
+	{ "ALERT_FIREWALL", SET_BOOL, "no", NULL, NOI, 0,
+	    "Alert when the application firewall is off." },
+	{ "ALERT_BACKUP_DAYS", SET_INT, "7", NULL, I(0, 3650), 0,
+	    "Alert when the last Time Machine backup is older than this many "
+	    "days, or there never was one; 0: never." },
+	{ "ALERT_SMART", SET_BOOL, "yes", NULL, NOI, 0,
+	    "Alert when the internal disk's SMART status is failing." },
+	{ "ALERT_BATTERY_CONDITION", SET_BOOL, "yes", NULL, NOI, 0,
+	    "Alert when macOS says a battery needs service." },
+	{ "ALERT_UPDATES_DAYS", SET_INT, "14", NULL, I(0, 3650), 0,
+	    "Alert when updates have waited for a restart more than this "
+	    "many days; 0: never." },
+	{ "ALERT_IDENTITY_CONFLICT", SET_BOOL, "yes", NULL, NOI, 0,
+	    "Alert when two machines claim one serial number." },
+	{ "ALERT_OFFLINE_DAYS", SET_INT, "0", NULL, I(0, 3650), 0,
+	    "Alert when a Mac has not been seen for more than this many "
+	    "days; 0: never." },
+	/* Chat and webhooks. */
+	{ "SLACK_WEBHOOK_URL", SET_URL, NULL, NULL, 0, 0, "https http",
+	    SET_SECRET, "A Slack incoming webhook: alerts as Block Kit "
+	    "messages." },
+	{ "TEAMS_WEBHOOK_URL", SET_URL, NULL, NULL, 0, 0, "https http",
+	    SET_SECRET, "A Microsoft Teams Workflows webhook: alerts as "
+	    "Adaptive Cards." },
+	{ "WEBHOOK_URL", SET_URL, NULL, NULL, 0, 0, "https http",
+	    SET_SECRET, "Any URL: alerts as macscan's JSON payload "
+	    "(macalert(1))." },
+	{ "WEBHOOK_CA_FILE", SET_PATH, NULL, NULL, NOI, 0,
+	    "A CA certificate to trust besides the system's, for the "
+	    "webhooks." },
+	{ "WEBHOOK_TIMEOUT", SET_INT, "30", NULL, I(1, 600), 0,
+	    "Seconds a webhook may take to answer." },
 	/* Clean Desk. */
 	{ "CLEANUP_SCHEDULE_DAY", SET_ENUM, "friday", NULL, 0, 0,
 	    "monday tuesday wednesday thursday friday saturday sunday "
@@ -245,17 +282,59 @@ check_emails(const char *v, char *msg, size_t len)
 	return NULL;
 }
 
+int
+setting_loopback_host(const char *host, size_t n)
+{
+	struct in_addr a4;
+	char buf[64];
+
+	if (n > 1 && host[0] == '[' && host[n - 1] == ']') {
+		host++;
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof(buf))
+		return 0;
+	memcpy(buf, host, n);
+	buf[n] = '\0';
+	if (strcasecmp(buf, "localhost") == 0 || strcmp(buf, "::1") == 0)
+		return 1;
+	return inet_pton(AF_INET, buf, &a4) == 1 &&
+	    (ntohl(a4.s_addr) >> 24) == 127;
+}
+
+/*
+ * SCHEME://[USER@]HOST[:PORT][/...]: a scheme of the setting's list and a
+ * host; plain http only to this machine (a relay or a test receiver on
+ * loopback), as anything else would carry the alerts and the URL's
+ * secret in clear text.
+ */
 static const char *
 check_url(const struct setting *s, const char *v)
 {
-	const char *sep = strstr(v, "://");
+	const char *sep = strstr(v, "://"), *auth, *end, *at, *h, *he;
 
 	if (sep == NULL || sep == v)
 		return "not a URL";
 	if (!in_list(s->values, v, (size_t)(sep - v)))
 		return "the scheme is not one of those expected";
-	if (sep[3] == '\0' || sep[3] == '/')
+	auth = sep + 3;
+	end = auth + strcspn(auth, "/?#");
+	for (h = auth; (at = memchr(h, '@', (size_t)(end - h))) != NULL; )
+		h = at + 1;
+	he = h;
+	if (*h == '[')
+		he = memchr(h, ']', (size_t)(end - h));
+	if (he == NULL)
 		return "no host in the URL";
+	while (he < end && *he != ':')
+		he++;
+	if (he == h)
+		return "no host in the URL";
+	if ((size_t)(sep - v) == 4 && strncasecmp(v, "http", 4) == 0 &&
+	    in_list(s->values, "https", 5) &&
+	    !setting_loopback_host(h, (size_t)(he - h)))
+		return "plain http:// only to this machine (127.0.0.1, ::1, "
+		    "localhost): use https://";
 	return NULL;
 }
 
@@ -303,6 +382,21 @@ check_one(const struct setting *s, const char *v, char *msg, size_t len)
 		return check_url(s, v);
 	}
 	return NULL;
+}
+
+const char *
+setting_check_value(const char *name, const char *v, char *msg, size_t len)
+{
+	const struct setting *s = setting_find(name);
+	const char *es;
+	long long n;
+
+	if (s == NULL)
+		return "not a macscan variable";
+	if (s->type == SET_INT)
+		return ms_strtonum(v, s->min, s->max, &n, &es) == 0 ? NULL :
+		    es;
+	return check_one(s, v, msg, len);
 }
 
 int

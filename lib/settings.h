@@ -37,7 +37,9 @@ enum setting_type {
 	SET_LISTEN,	/* ADDRESS:PORT */
 	SET_TARGETS,	/* macping targets, separated by blanks */
 	SET_EMAILS,	/* comma-separated mail addresses */
-	SET_URL		/* a URL of one of the schemes of `values` */
+	SET_URL		/* a URL of one of the schemes of `values`, with
+			 * a host; http only to loopback when https is
+			 * one of them */
 };
 
 enum {
@@ -92,5 +94,18 @@ int setting_is_set(const struct config *c, const char *name);
 
 /* Parse a boolean word: 0 and *out, or -1. */
 int setting_parse_bool(const char *s, int *out);
+
+/*
+ * The table's check of value v for variable name, for a value that did
+ * not come through settings_check (a secret read from NAME_FILE): NULL
+ * when fine, else what is wrong (static, or written into msg of len
+ * bytes). Never quotes v.
+ */
+const char *setting_check_value(const char *name, const char *v,
+    char *msg, size_t len);
+
+/* 1 if the n bytes at host name this machine: localhost, 127.0.0.0/8 or
+ * ::1 (with or without brackets). */
+int setting_loopback_host(const char *host, size_t n);
 
 #endif

@@ -161,7 +161,8 @@ scan() {
 	if [ "$alert_rc" -ge 2 ]; then
 		err "macalert failed (exit $alert_rc)"; rc=3
 	fi
-	if [ "$rc" -eq 0 ] && [ "$probe_rc" -eq 1 ]; then
+	# 1: a channel (email, Slack...) was not told; the next run retries.
+	if [ "$rc" -eq 0 ] && { [ "$probe_rc" -eq 1 ] || [ "$alert_rc" -eq 1 ]; }; then
 		rc=1
 	fi
 	log "cycle done in $(($(now) - t0))s, exit $rc"

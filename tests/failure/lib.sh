@@ -200,21 +200,8 @@ private_mounts() {
 # configuration of macalert (STARTTLS required, no login).
 smtp_setup() {
 	pki=$T/pki
-	mkdir -p "$pki"
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-	    -nodes -keyout "$pki/ca.key" -out "$pki/ca.pem" -days 2 \
-	    -subj "/CN=macscan failure test CA" \
-	    -addext "basicConstraints=critical,CA:TRUE" \
-	    -addext "keyUsage=critical,keyCertSign,cRLSign" 2> "$pki/log"
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-	    -keyout "$pki/srv.key" -out "$pki/srv.csr" -subj "/CN=localhost" \
-	    2>> "$pki/log"
-	printf '%s\n' 'subjectAltName=IP:127.0.0.1,DNS:localhost' \
-	    'basicConstraints=CA:FALSE' 'extendedKeyUsage=serverAuth' \
-	    > "$pki/ext"
-	openssl x509 -req -in "$pki/srv.csr" -CA "$pki/ca.pem" \
-	    -CAkey "$pki/ca.key" -CAcreateserial -out "$pki/srv.pem" -days 2 \
-	    -extfile "$pki/ext" 2>> "$pki/log"
+	. "$here/../integration/pki.sh"
+	test_pki "$pki" "macscan failure test CA"
 	store=$T/store
 	printf '%s\n' \
 	    '{"serial":"S1","ip":"192.0.2.1","computer_name":"mac-alice","probe":"ok","disk_total_bytes":250000000000,"disk_free_bytes":4200000000}' \

@@ -4,12 +4,14 @@ the failure tests of macalert.
 
     smtp_fail.py --out DIR [--port N] [--cert C --key K]
                  [--mode good|slow|drop|rst|reject] [--slow S] [--after B]
+                 [--release FILE]
 
 With a certificate, STARTTLS is offered and required before MAIL (as
 macalert requires it). The modes, for the message's DATA:
 
     good    accept it: 250, saved as DIR/N.eml
-    slow    read it all, then wait S seconds before the 250
+    slow    read it all, then wait S seconds before the 250 (or until
+            FILE exists, with --release)
     drop    close the connection (FIN, no TLS close_notify) once B bytes of
             the message have come
     rst     the same with a reset (SO_LINGER 0)
@@ -129,7 +131,10 @@ class Handler(socketserver.BaseRequestHandler):
             buf.append(line[1:] if line.startswith(b"..") else line)
         event("data-end %d" % got)
         if A.mode == "slow":
-            time.sleep(A.slow)
+            end = time.monotonic() + A.slow
+            while time.monotonic() < end and not (
+                    A.release and os.path.exists(A.release)):
+                time.sleep(0.05)
         if A.mode == "reject":
             event("rejected")
             self.send("554 5.6.0 message refused by the failure test")
@@ -156,6 +161,7 @@ def main():
                     choices=["good", "slow", "drop", "rst", "reject"])
     ap.add_argument("--slow", type=float, default=30)
     ap.add_argument("--after", type=int, default=256)
+    ap.add_argument("--release")
     A = ap.parse_args()
     os.makedirs(A.out, exist_ok=True)
     if A.cert:

@@ -1,6 +1,6 @@
 /*
  * fuzz_mime.c - libFuzzer harness for lib/mime's encoders and decoders
- * (and macalert's template parser, which reads -T files).
+ * (and lib/template, which reads macalert's -T files).
  *
  * Properties checked on any input x:
  *   - mime_clean(x) is valid UTF-8 without control characters, and
@@ -11,7 +11,8 @@
  *     mime_clean(x) back exactly;
  *   - mime_qp(x) has CRLF line ends only, lines of at most MIME_QP_MAX,
  *     and decodes back to x (line ends as LF, a last LF added);
- *   - the decoders and the template parser never crash on anything.
+ *   - the decoders and the template parser never crash on anything, with
+ *     or without partials (one of them the input itself).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,8 +20,8 @@
 
 #include <jansson.h>
 
-#include "alertrules.h"
 #include "mime.h"
+#include "template.h"
 
 static void
 must(int cond)
@@ -144,14 +145,30 @@ check_template(const char *x, size_t n)
 	struct ms_buf b = { 0 };
 	json_t *ctx;
 
+	json_t *partials;
+
 	ctx = json_pack("{s:s,s:[{s:s},{s:i}],s:b,s:[]}", "a", "<&>",
 	    "l", "a", "x\r\ny", "a", 7, "t", 1, "e");
-	if (ctx == NULL)
-		return;
-	if (alert_render(&b, x, n, "fuzz", ctx, n & 1, NULL) == 0)
+	partials = json_pack("{s:s,s:s}", "p", "[{{a}}{{> q}}]", "q",
+	    "{{#l}}{{a}}{{/l}}");
+	if (ctx == NULL || partials == NULL)
+		goto out;
+	/* The input as a partial of itself, too: loops end in an error. */
+	if (ms_utf8_valid(x, n) && memchr(x, '\0', n) == NULL) {
+		char *c = strndup(x, n);
+
+		if (c != NULL)
+			json_object_set_new(partials, "x", json_string(c));
+		free(c);
+	}
+	if (template_render(&b, x, n, "fuzz", ctx, partials, n & 1 ?
+	    TMPL_HTML : TMPL_TEXT, NULL) == 0)
 		must(b.data == NULL || ms_utf8_valid(b.data, b.len) ||
 		    !ms_utf8_valid(x, n));
+	(void)template_check(x, n, "fuzz", partials, NULL);
+out:
 	ms_buf_free(&b);
+	json_decref(partials);
 	json_decref(ctx);
 }
 

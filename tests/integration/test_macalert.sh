@@ -40,19 +40,9 @@ free_port() {
 }
 
 # --- a test CA and the server's certificate ---------------------------
+. "$here/pki.sh"
 pki=$T/pki
-mkdir -p "$pki"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$pki/ca.key" \
-    -out "$pki/ca.pem" -days 2 -subj "/CN=macscan test CA" \
-    -addext "basicConstraints=critical,CA:TRUE" \
-    -addext "keyUsage=critical,keyCertSign,cRLSign" 2> "$pki/log"
-openssl req -newkey rsa:2048 -nodes -keyout "$pki/srv.key" \
-    -out "$pki/srv.csr" -subj "/CN=localhost" 2>> "$pki/log"
-printf '%s\n' 'subjectAltName=IP:127.0.0.1,DNS:localhost' \
-    'basicConstraints=CA:FALSE' 'extendedKeyUsage=serverAuth' > "$pki/ext"
-openssl x509 -req -in "$pki/srv.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" \
-    -CAcreateserial -out "$pki/srv.pem" -days 2 -extfile "$pki/ext" \
-    2>> "$pki/log"
+test_pki "$pki" "macscan test CA"
 check "test CA and server certificate" test -s "$pki/srv.pem"
 
 # --- the SMTP server ----------------------------------------------------
@@ -207,8 +197,10 @@ check_eq "no MIME defect" 0 "$(j .defects)"
 check_match "text: the critical disk and its forecast" \
     '!! mac-alice : 4,2 Go libres sur 250 Go \[nouveau\], plein dans ~[0-9]+ jours?' \
     "$(j .text)"
+# The one display name (lib/fmt): CR and LF shown as U+FFFD, 64 bytes.
+r=$(printf '\357\277\275')
 check_match "text: the orange disk, name cleaned" \
-    ' ! evil  Bcc: victim@evil.example  <script>alert\(1\)</script> : 20 Go libres' \
+    " ! evil$r${r}Bcc: victim@evil.example$r$r<script>alert\\(1\\)</scr… : 20 Go libres" \
     "$(j .text)"
 check_match "text: battery at 100 % on AC" '- mac-carol : capacité 88' \
     "$(j .text)"
@@ -224,8 +216,9 @@ check_eq "HTML loads nothing remote" false "$(j .html_has_remote)"
 check_eq "HTML styles are inline only" 0 "$(j .html_style_elements)"
 check "no injected Bcc header" sh -c "! grep -qi '^bcc:' '$mail/1.eml'"
 check "no secret on stderr" sh -c "! grep -qF 'Sesame' '$T/run1.err'"
-check_match "the state remembers mac-alice" '"level": *3' \
-    "$(jq -c '.machines.S1' "$store/alerts.json")"
+check_eq "the state is version 2" 2 "$(jq .version "$store/alerts.json")"
+check_match "the email channel's state remembers mac-alice" '"level": *3' \
+    "$(jq -c '.channels.email.machines.S1' "$store/alerts.json")"
 
 # --- the HTML part in headless Chromium ------------------------------------
 if command -v chromium > /dev/null; then
@@ -257,6 +250,15 @@ check_eq "second run exits 0" 0 "$(status macalert -d "$store")"
 check_eq "second run sends nothing" 1 "$(count)"
 check "second run leaves the state alone" cmp -s "$store/alerts.json" \
     "$T/state.1"
+# A version 1 state (before chat channels) is the email channel's: read
+# as it is, nothing sent again, the file left alone.
+jq '{version: 1, last_sent: .channels.email.last_sent, machines: .channels.email.machines}' \
+    "$T/state.1" > "$store/alerts.json"
+cp "$store/alerts.json" "$T/state.v1"
+check_eq "version 1 state: exits 0" 0 "$(status macalert -d "$store")"
+check_eq "version 1 state: nothing sent again" 1 "$(count)"
+check "version 1 state: left as it is" cmp -s "$store/alerts.json" "$T/state.v1"
+cp "$T/state.1" "$store/alerts.json"
 # Records on stdin (the pipeline of DESIGN.md), same answer.
 check_eq "stdin: exits 0" 0 \
     "$(status sh -c 'macstore -d "$1" latest | macalert -d "$1" -' sh "$store")"
@@ -276,7 +278,7 @@ set +e
 macalert -d "$store" 2> "$T/down.err"
 rc=$?
 set -e
-check_eq "server down: exit 3" 3 "$rc"
+check_eq "server down: exit 1 (a channel failed)" 1 "$rc"
 check_match "server down: says so" \
     "^macalert: not sent: smtp://127\.0\.0\.1:$port: cannot connect" \
     "$(cat "$T/down.err")"
@@ -288,7 +290,7 @@ set +e
 SMTP_PASSWORD_FILE='' SMTP_PASSWORD=wrong macalert -d "$store" 2> "$T/auth.err"
 rc=$?
 set -e
-check_eq "wrong password: exit 3" 3 "$rc"
+check_eq "wrong password: exit 1" 1 "$rc"
 check_match "wrong password: says so" "refused the login .*535" \
     "$(cat "$T/auth.err")"
 check "wrong password: not echoed" sh -c "! grep -q wrong '$T/auth.err'"
@@ -337,7 +339,7 @@ set +e
 SMTP_CA_FILE='' macalert -f -d "$store" 2> "$T/ca.err"
 rc=$?
 set -e
-check_eq "unknown CA: exit 3" 3 "$rc"
+check_eq "unknown CA: exit 1" 1 "$rc"
 check_match "unknown CA: says so" "certificate is not trusted" \
     "$(cat "$T/ca.err")"
 plain_port=$(free_port)
@@ -352,7 +354,7 @@ set +e
 SMTP_URL=smtp://127.0.0.1:$plain_port macalert -f -d "$store" 2> "$T/plain.err"
 rc=$?
 set -e
-check_eq "no STARTTLS: exit 3" 3 "$rc"
+check_eq "no STARTTLS: exit 1" 1 "$rc"
 check_match "no STARTTLS: says so" "does not offer STARTTLS" \
     "$(cat "$T/plain.err")"
 check_eq "no STARTTLS: nothing sent" 0 \
@@ -366,8 +368,10 @@ info=$(mailinfo "$mail/5.eml")
 check_eq "--demo: subject" \
     "[macscan démo] Disque critique : mac-alice (4,2 Go), mac-bob (12 Go)" \
     "$(j .subject)"
-check_match "--demo: every section" 'CLÉ D.HÔTE SSH CHANGÉE.*HORS LIGNE.*BATTERIES FAIBLES.*SECTEUR.*RÉSOLU' \
+check_match "--demo: every section" 'CLÉ D.HÔTE SSH CHANGÉE.*HORS LIGNE.*BATTERIES FAIBLES.*SECTEUR.*DISQUE EN PANNE.*DEUX MACHINES, UN NUMÉRO.*FILEVAULT DÉSACTIVÉ.*JAMAIS SAUVEGARDÉ.*PAS DE SAUVEGARDE RÉCENTE.*MISES À JOUR EN ATTENTE.*BATTERIES À FAIRE RÉVISER.*NOUVEAUX HÔTES.*RÉSOLU' \
     "$(j .text | tr '\n' ' ')"
+check_match "--demo: a posture line in French" '- mac-bob : le disque n.est pas chiffré' "$(j .text)"
+check_match "--demo: a rule resolved" '- mac-eve : FileVault désactivé, c.est réglé' "$(j .text)"
 check "--demo touches no state" cmp -s "$store/alerts.json" "$T/state.2"
 
 # --- the Date in a French locale --------------------------------------------
@@ -418,7 +422,7 @@ import email, sys
 from email import policy
 m = email.message_from_bytes(sys.stdin.buffer.read(), policy=policy.default)
 print(m.get_body(("html",)).get_content())')"
-check_eq "missing store: exit 4" 4 \
+check_eq "missing store: exit 3 (store failure)" 3 \
     "$(status macalert -d "$T/nope/nope" 2>/dev/null)"
 printf 'not json\n{"serial":"Q","disk_free_bytes":1000000}\n' > "$T/bad.ndjson"
 check_eq "bad input line: exit 1 (the rest handled)" 1 \
@@ -428,5 +432,22 @@ check_match "bad input line: named" '^macalert: <stdin>:1: ' \
     "$(cat "$T/bad.ndjson.err")"
 check_match "bad input line: the rest is sent" '^Subject: .*Q \(1 Mo\)' \
     "$(grep '^Subject:' "$T/bad.ndjson.eml")"
+
+# --- a field that cannot be cut as it is never stops the email --------------
+# 120 '1's then "éééé" in os_version: cutting "macOS <version>" at 128
+# bytes used to split a character, and every run died "out of memory"
+# (exit 4) while the critical Mac was never reported.
+os=$(printf '1%.0s' $(seq 120))éééé
+printf '{"serial":"X1","computer_name":"mac-long","model_name":"MacBook Air","os_name":"macOS","os_version":"%s","disk_free_bytes":20000000000,"online":true}\n{"serial":"X2","computer_name":"mac-crit","disk_free_bytes":2000000000,"online":true}\n' \
+    "$os" > "$T/long.ndjson"
+check_eq "a long UTF-8 os_version: exit 0" 0 \
+    "$(status sh -c 'macalert -n - < "$1" > "$1.eml" 2> "$1.err"' sh "$T/long.ndjson")"
+check_eq "a long UTF-8 os_version: nothing on stderr" "" "$(cat "$T/long.ndjson.err")"
+sed 's/$/\r/' "$T/long.ndjson.eml" > "$T/long.eml"	# -n prints LF ends
+info=$(mailinfo "$T/long.eml")
+check_eq "the critical Mac is reported" "[macscan] Disque critique : mac-crit (2,0 Go)" \
+    "$(j .subject)"
+check_match "the long one too, its os cut after a whole character" \
+    'MacBook Air &middot; macOS 1{120}é</div>' "$(j .html)"
 
 finish

@@ -61,8 +61,8 @@ check_eq "over STARTTLS, logged in as the Gmail user" '{"tls":true,"login":"it@e
     "$(jq -c '{tls, login}' "$T/mail/1.json")"
 check_eq "from the Gmail user, to the recipient" '"it@example.com" ["boss@example.com"]' \
     "$(jq -c '.mail_from, .rcpt_tos' "$T/mail/1.json" | paste -sd' ')"
-check_eq "a certificate not trusted: not sent, exit 3" 3 "$(cat "$T/rc.untrusted")"
-check_eq "a wrong app password: not sent, exit 3" 3 "$(cat "$T/rc.badpw")"
+check_eq "a certificate not trusted: not sent, exit 1" 1 "$(cat "$T/rc.untrusted")"
+check_eq "a wrong app password: not sent, exit 1" 1 "$(cat "$T/rc.badpw")"
 check_match "and says the login was refused" "smtp://smtp.gmail.com:587: the server refused the login" \
     "$(cat "$T/macalert.err")"
 check_eq "nothing else arrived" 1 "$(ls "$T/mail"/*.eml | wc -l)"
