@@ -98,23 +98,23 @@ def structured(r):
                 + b" HTTP/1.1\r\n\r\n", {"414"})
     if k == 1:
         h = b"".join(b"X-H%d: %s\r\n" % (i, b"v" * 100) for i in range(90))
-        return ("huge_head", b"GET / HTTP/1.1\r\nHost: x\r\n" + h + b"\r\n", {"431"})
+        return ("huge_head", b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + h + b"\r\n", {"431"})
     if k == 2:
         v = r.choice([b"HTTP/2.0", b"HTTP/0.9", b"HTTP/1.2", b"HTTP/9.9"])
         return ("bad_version", b"GET / " + v + b"\r\n\r\n", {"505", "400"})
     if k == 3:
         m = r.choice([b"POST", b"PUT", b"DELETE", b"PATCH", b"OPTIONS",
                       b"TRACE", b"CONNECT", b"BREW"])
-        return ("bad_method", m + b" / HTTP/1.1\r\nHost: x\r\n\r\n", {"405", "400", "501"})
+        return ("bad_method", m + b" / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", {"405", "400", "501"})
     if k == 4:
-        return ("body", b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+        return ("body", b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello",
                 {"413", "400"})
     if k == 5:
-        return ("chunked", b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+        return ("chunked", b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked"
                 b"\r\n\r\n5\r\nhello\r\n0\r\n\r\n", {"413", "400", "501"})
     if k == 6:
         return ("traversal", b"GET " + r.choice(TRAVERSAL).encode()
-                + b" HTTP/1.1\r\nHost: x\r\n\r\n", {"400", "403", "404"})
+                + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", {"400", "403", "404"})
     if k == 7:
         return ("nul", b"GET /\0 HTTP/1.1\r\n\r\n", {"400", "404"})
     if k == 8:
@@ -122,15 +122,15 @@ def structured(r):
     if k == 9:
         return ("no_colon", b"GET / HTTP/1.1\r\nNoColonHere\r\n\r\n", {"400"})
     if k == 10:
-        return ("obs_fold", b"GET / HTTP/1.1\r\nHost: x\r\nX-A: b\r\n  folded\r\n\r\n",
+        return ("obs_fold", b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: b\r\n  folded\r\n\r\n",
                 {"400", "200"})
     if k == 11:
-        return ("bare_lf", b"GET /healthz HTTP/1.1\nHost: x\n\n",
+        return ("bare_lf", b"GET /healthz HTTP/1.1\nHost: 127.0.0.1\n\n",
                 {"400", "200"})
     if k == 12:
         n = r.randint(2, 6)
         return ("pipelined", b"".join(valid(r) for _ in range(n)), None)
-    return ("cl_huge", b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: "
+    return ("cl_huge", b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
             b"99999999999999999999999\r\n\r\n", {"400", "413"})
 
 
@@ -219,7 +219,7 @@ def exchange(port, payload, r):
 
 def healthy(port):
     try:
-        data, _ = exchange(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+        data, _ = exchange(port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
                            random.Random(0))
         return data.startswith(b"HTTP/1.1 200 ") and b"\r\n\r\nok" in data
     except OSError:
