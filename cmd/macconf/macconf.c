@@ -37,6 +37,9 @@ static const struct {
 	{ "ALERT_DISK_WARN_GB", "30", 0 },
 	{ "ALERT_BATTERY_LOW_PERCENT", "30", 0 },
 	{ "ALERT_REPEAT_HOURS", "24", 0 },
+	{ "ALERT_BACKUP_DAYS", "7", 0 },
+	{ "ALERT_UPDATES_DAYS", "14", 0 },
+	{ "ALERT_OFFLINE_DAYS", "off", 0 },
 	{ "CLEANUP_SCHEDULE_DAY", "friday", 0 },
 	{ "CLEANUP_SCHEDULE_TIME", "16:00", 0 },
 	{ "MACSCAN_LANG", "fr", 0 },
@@ -45,6 +48,8 @@ static const struct {
 	{ "MACHTTP_PASSWORD", "", 1 },
 	{ "MACHTTP_TOKEN", "", 1 },
 	{ "MACHTTP_INSTALLERS", SHAREDIR "/installers", 0 },
+	{ "MACHTTP_HOSTS", "", 0 },
+	{ "MACHTTP_ALLOW_OPEN", "no", 0 },
 };
 
 static void
