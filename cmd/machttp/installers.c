@@ -10,7 +10,9 @@
  * clients ask for a file, and however slowly they read, the memory is
  * one copy of each version they are sent (at most MACHTTP_MAX_INSTALLER
  * bytes each), not one per client. At most MACHTTP_INST_FILES files are
- * held; the least recently used goes first.
+ * held; the least recently used goes first. Listing the files for the
+ * dashboard reads them to hash them, without keeping a copy: only a file
+ * someone downloads is held in memory.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -71,31 +73,72 @@ sha256_block(uint32_t h[8], const unsigned char *p)
 	h[4] += e, h[5] += f, h[6] += g, h[7] += k;
 }
 
+struct sha256 {
+	uint32_t h[8];
+	unsigned char buf[64];
+	size_t n;		/* bytes in buf */
+	uint64_t len;		/* bytes hashed */
+};
+
+static void
+sha256_init(struct sha256 *c)
+{
+	static const uint32_t h0[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372,
+	    0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+
+	memcpy(c->h, h0, sizeof(h0));
+	c->n = 0;
+	c->len = 0;
+}
+
+static void
+sha256_update(struct sha256 *c, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	size_t k;
+
+	c->len += n;
+	while (n > 0) {
+		if (c->n == 0 && n >= 64) {
+			sha256_block(c->h, p);
+			p += 64;
+			n -= 64;
+			continue;
+		}
+		k = 64 - c->n < n ? 64 - c->n : n;
+		memcpy(c->buf + c->n, p, k);
+		c->n += k;
+		p += k;
+		n -= k;
+		if (c->n == 64) {
+			sha256_block(c->h, c->buf);
+			c->n = 0;
+		}
+	}
+}
+
+static void
+sha256_final(struct sha256 *c, char out[65])
+{
+	uint64_t bits = c->len * 8;
+	unsigned char pad[72] = { 0x80 };
+	size_t i, np = c->n < 56 ? 56 - c->n : 120 - c->n;
+
+	for (i = 0; i < 8; i++)
+		pad[np + i] = (unsigned char)(bits >> (56 - 8 * i));
+	sha256_update(c, pad, np + 8);
+	for (i = 0; i < 8; i++)
+		snprintf(out + 8 * i, 9, "%08x", (unsigned)c->h[i]);
+}
+
 void
 sha256_hex(const void *data, size_t n, char out[65])
 {
-	uint32_t h[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-	    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
-	const unsigned char *p = data;
-	unsigned char last[128];
-	uint64_t bits = (uint64_t)n * 8;
-	size_t i, rest, tail;
+	struct sha256 c;
 
-	for (i = 0; i + 64 <= n; i += 64)
-		sha256_block(h, p + i);
-	rest = n - i;
-	memset(last, 0, sizeof(last));
-	if (rest > 0)
-		memcpy(last, p + i, rest);
-	last[rest] = 0x80;
-	tail = rest + 1 + 8 <= 64 ? 64 : 128;
-	for (i = 0; i < 8; i++)
-		last[tail - 1 - i] = (unsigned char)(bits >> (8 * i));
-	sha256_block(h, last);
-	if (tail == 128)
-		sha256_block(h, last + 64);
-	for (i = 0; i < 8; i++)
-		snprintf(out + 8 * i, 9, "%08x", (unsigned)h[i]);
+	sha256_init(&c);
+	sha256_update(&c, data, n);
+	sha256_final(&c, out);
 }
 
 /*
@@ -164,6 +207,30 @@ read_all(int fd, const struct stat *sb, struct ms_err *e)
 	return b;
 }
 
+/* The SHA-256 of fd's sb->st_size bytes, read in pieces; 0 or -1. */
+static int
+hash_fd(int fd, const struct stat *sb, char out[65])
+{
+	struct sha256 c;
+	char buf[65536];
+	size_t want = (size_t)sb->st_size, got = 0;
+	ssize_t r;
+
+	sha256_init(&c);
+	while (got < want) {
+		r = read(fd, buf, want - got < sizeof(buf) ? want - got :
+		    sizeof(buf));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		sha256_update(&c, buf, (size_t)r);
+		got += (size_t)r;
+	}
+	sha256_final(&c, out);
+	return 0;
+}
+
 /* The slot for name: its own, a free one, or the least recently used. */
 static struct installer *
 slot(struct app *a, const char *name)
@@ -187,10 +254,15 @@ slot(struct app *a, const char *name)
 	return lru;
 }
 
-/* Open name in the directory and find or make its copy; the entry, or
- * NULL with *st 404 or 500 (and e). */
+/*
+ * Open name in the directory and find its entry, made current: with its
+ * copy when want_copy (read if the version held is not the file's),
+ * with its SHA-256 in any case. The entry, or NULL with *st 404 or 500
+ * (and e).
+ */
 static struct installer *
-lookup(struct app *a, const char *name, size_t n, int *st, struct ms_err *e)
+lookup(struct app *a, const char *name, size_t n, int want_copy, int *st,
+    struct ms_err *e)
 {
 	struct installer *in;
 	struct blob *b;
@@ -218,27 +290,40 @@ lookup(struct app *a, const char *name, size_t n, int *st, struct ms_err *e)
 		return NULL;
 	}
 	in = slot(a, nm);
-	if (in->blob == NULL || !same_version(in, &sb)) {
-		if ((b = read_all(fd, &sb, e)) == NULL) {
-			close(fd);
-			ms_warn("installers: %s: %s", nm, e->msg);
-			*st = 500;
-			return NULL;
-		}
+	if (in->name[0] == '\0' || !same_version(in, &sb)) {
 		/* Connections still sending the old copy keep it alive. */
 		blob_unref(in->blob);
-		in->blob = b;
+		memset(in, 0, sizeof(*in));
 		snprintf(in->name, sizeof(in->name), "%s", nm);
 		in->dev = sb.st_dev;
 		in->ino = sb.st_ino;
 		in->size = sb.st_size;
 		in->mtim = sb.st_mtim;
 		in->ctim = sb.st_ctim;
-		sha256_hex(b->data, b->len, in->sha256);
+	}
+	if (want_copy && in->blob == NULL) {
+		if ((b = read_all(fd, &sb, e)) == NULL)
+			goto fail;
+		in->blob = b;
+		if (in->sha256[0] == '\0')
+			sha256_hex(b->data, b->len, in->sha256);
+	} else if (in->sha256[0] == '\0' &&
+	    hash_fd(fd, &sb, in->sha256) == -1) {
+		in->sha256[0] = '\0';
+		ms_err_set(e, "cannot read the installer");
+		goto fail;
 	}
 	close(fd);
 	in->used = a->gen;
 	return in;
+fail:
+	close(fd);
+	ms_warn("installers: %s: %s", nm, e->msg);
+	/* Nothing half made stays: the next request tries again. */
+	blob_unref(in->blob);
+	memset(in, 0, sizeof(*in));
+	*st = 500;
+	return NULL;
 }
 
 int
@@ -248,7 +333,7 @@ inst_get(struct app *a, const char *name, size_t n, struct blob **out,
 	struct installer *in;
 	int st;
 
-	if ((in = lookup(a, name, n, &st, e)) == NULL)
+	if ((in = lookup(a, name, n, 1, &st, e)) == NULL)
 		return st == 404 ? -1 : -2;
 	*out = blob_ref(in->blob);
 	return 0;
@@ -279,7 +364,7 @@ inst_list(struct app *a, struct inst_info *v, size_t max)
 		return 0;
 	}
 	while (n < max && (de = readdir(d)) != NULL) {
-		if ((in = lookup(a, de->d_name, strlen(de->d_name), &st,
+		if ((in = lookup(a, de->d_name, strlen(de->d_name), 0, &st,
 		    &e)) == NULL)
 			continue;
 		snprintf(v[n].name, sizeof(v[n].name), "%s", in->name);

@@ -140,10 +140,11 @@ start() {
 	pid=$!
 	pids="$pids $pid"
 	port=""
-	for _ in $(seq 100); do
+	for _ in $(seq 1200); do
 		port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' \
 		    "$T/$name.log")
 		[ -n "$port" ] && break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
 	[ -n "$port" ] || { cat "$T/$name.log"; echo "machttp did not start"; exit 1; }
@@ -181,12 +182,12 @@ rc_err() {
 }
 
 # raw PORT FORMAT: send bytes (printf format) on one connection, print
-# what comes back until the server closes (at most 5 s).
+# what comes back until the server closes (at most 30 s).
 raw() {
 	exec 3<>"/dev/tcp/127.0.0.1/$1"
 	# shellcheck disable=SC2059
 	printf "$2" >&3
-	timeout 5 cat <&3 || true
+	timeout 30 cat <&3 || true
 	exec 3<&-
 }
 
@@ -435,6 +436,26 @@ cp "$T/os_installer.sh.orig" "$inst/os_installer.sh"
 get "$base/" -H "Host: localhost:$port"
 check_match "the command names the host the page was read at" \
     "curl -fsSO http://localhost:$port/installers/os_installer.sh" "$(cat "$T/body")"
+
+# SHA-256 on every size around its 64-byte blocks, computed once from a
+# download (odd sizes) and once while listing (even ones): as sha256sum.
+mkdir -p "$T/sizes"
+for n in 0 1 55 56 57 63 64 65 119 120 121 1000 65535 65536 65537 200003; do
+	head -c "$n" /dev/urandom > "$T/sizes/f$n.sh"
+done
+chmod -R a+rX "$T/sizes"
+sport=$port
+start sizes -s "$T/sizes"
+for n in 1 55 57 63 65 119 121 1000 65535 65537 200003; do
+	curl -fsS -o /dev/null "http://127.0.0.1:$port/installers/f$n.sh"
+done
+get "http://127.0.0.1:$port/"
+check_eq "SHA-256 of 16 sizes as sha256sum says" \
+    "$(cd "$T/sizes" && sha256sum f*.sh | awk '{ print $2, $1 }' | sort)" \
+    "$(grep -o '<li data-name="[^"]*"><a [^>]*>[^<]*</a> <span class="sub">[^<]*<code class="sha">[0-9a-f]*' "$T/body" |
+    sed 's/<li data-name="\([^"]*\)".*<code class="sha">/\1 /' | sort)"
+kill "$pid"
+port=$sport
 
 ## The page of one Mac (/mac/ID)
 get "$base/mac/C02AAA0004"
@@ -767,7 +788,7 @@ EOF
 	lighttpd -D -f "$T/lighttpd.conf" 2>> "$T/lighttpd.log" &
 	lpid=$!
 	pids="$pids $lpid"
-	for _ in $(seq 50); do
+	for _ in $(seq 600); do
 		curl -s -o /dev/null "http://127.0.0.1:$lport/" && break
 		sleep 0.1
 	done
