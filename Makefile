@@ -66,9 +66,15 @@ $(SHPROGS:%=$(O)/bin/%): $$(wildcard cmd/$$(@F)/$$(@F).sh)
 	sed 's|@SHAREDIR@|$(SHAREDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g; s|@VERSION@|$(VERSION)|g' $< > $@.tmp
 	chmod 755 $@.tmp && mv $@.tmp $@
 
-$(O)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB)
+# A unit suite check_NAME of a program (cmd/NAME/ exists) is linked with
+# that program's files but its main (cmd/NAME/NAME.c), so what only one
+# program uses can live in the program and still be unit-tested.
+unit_cmd = $(filter-out cmd/$(1)/$(1).c,$(wildcard cmd/$(1)/*.c))
+$(O)/tests/check_%: tests/unit/check_%.c tests/unit/unit.h $(LIB) \
+		$$(call unit_cmd,$$*) $$(wildcard cmd/$$*/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(MS_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< $(LIB) \
+	$(CC) $(MS_CFLAGS) $(CHECK_CFLAGS) -Itests/unit $(if $(wildcard \
+		cmd/$*/),-Icmd/$*) -o $@ $< $(call unit_cmd,$*) $(LIB) \
 		$(MS_LDFLAGS) $(PKG_LIBS) $(CHECK_LIBS)
 
 units: $(UNITS)
@@ -131,10 +137,15 @@ install: all
 	mkdir -p $(DESTDIR)$(SYSUSERSDIR)
 	cp -f packaging/systemd/macscan.sysusers $(DESTDIR)$(SYSUSERSDIR)/macscan.conf
 	mkdir -p $(DESTDIR)$(SYSCONFDIR)/macscan
+	# The configuration holds secrets: never readable by others, and
+	# readable by the macscan group where it exists.
 	if [ -f share/macscan.conf.example ] && \
 		[ ! -f $(DESTDIR)$(SYSCONFDIR)/macscan/macscan.conf ]; then \
 		cp share/macscan.conf.example \
-		$(DESTDIR)$(SYSCONFDIR)/macscan/macscan.conf; fi
+		$(DESTDIR)$(SYSCONFDIR)/macscan/macscan.conf && \
+		chmod 0640 $(DESTDIR)$(SYSCONFDIR)/macscan/macscan.conf && \
+		{ ! getent group macscan >/dev/null 2>&1 || chgrp macscan \
+		$(DESTDIR)$(SYSCONFDIR)/macscan/macscan.conf; }; fi
 
 uninstall:
 	for b in $(CPROGS) $(SHPROGS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$b; done

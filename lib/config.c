@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "escape.h"
 #include "util.h"
 
 #ifndef SYSCONFDIR
@@ -337,7 +338,6 @@ config_get_num(const struct config *c, const char *key, long long min,
 	const char *v = config_get(c, key), *es;
 	char where[600], shown[80];
 	struct kv *kv = NULL;
-	size_t i;
 
 	if (v == NULL || *v == '\0') {
 		*out = def;
@@ -349,12 +349,7 @@ config_get_num(const struct config *c, const char *key, long long min,
 		snprintf(where, sizeof(where), "environment");
 	else
 		snprintf(where, sizeof(where), "%s:%lu", c->path, kv->line);
-	for (i = 0; v[i] != '\0' && i < 32; i++) {
-		unsigned char ch = (unsigned char)v[i];
-
-		shown[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
-	}
-	snprintf(shown + i, sizeof(shown) - i, "%s", v[i] ? "..." : "");
+	esc_term_buf(shown, sizeof(shown), v, strlen(v), 32, 0);
 	return ms_err_set(e, "%s: %s is %s: '%s' (expected %lld to %lld)",
 	    where, key, es, shown, min, max);
 }

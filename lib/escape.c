@@ -4,6 +4,7 @@
  * Each escaper walks the input once, copying runs of bytes that need no
  * change in one append, so escaping a large page costs about a copy.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +58,133 @@ walk(struct ms_buf *b, const char *str, size_t n, sub_fn sub, mb_fn mb)
 	return ms_buf_append(b, s + run, i - run);
 }
 
+int
+esc_unsafe_cp(unsigned long cp)
+{
+	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
+	    cp == 0x2028 || cp == 0x2029 || cp == 0x061c || cp == 0x200e ||
+	    cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069);
+}
+
+static const char *
+clean_sub(unsigned char c, char tmp[8])
+{
+	(void)tmp;
+	return esc_unsafe_cp(c) ? REPLACEMENT : NULL;
+}
+
+static const char *
+clean_mb(unsigned long cp, char tmp[8])
+{
+	(void)tmp;
+	return esc_unsafe_cp(cp) ? REPLACEMENT : NULL;
+}
+
+char *
+esc_clean(const char *s, size_t n)
+{
+	struct ms_buf b = { 0 };
+
+	if (walk(&b, s, n, clean_sub, clean_mb) == -1) {
+		ms_buf_free(&b);
+		return NULL;
+	}
+	return ms_buf_steal(&b, NULL);
+}
+
+/* One character of s for a terminal: its bytes, '?' or \xNN escapes. */
+static int
+term_char(struct ms_buf *b, const unsigned char *s, size_t k, int ok,
+    int flags)
+{
+	size_t i;
+
+	if (ok)
+		return ms_buf_append(b, s, k);
+	if (!(flags & ESC_TERM_BYTES))
+		return ms_buf_append(b, "?", 1);
+	for (i = 0; i < k; i++)
+		if (ms_buf_printf(b, "\\x%02x", s[i]) == -1)
+			return -1;
+	return 0;
+}
+
+int
+esc_term(struct ms_buf *b, const char *str, size_t n, size_t max, int flags)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, k, lim;
+	unsigned long cp;
+	int ok;
+
+	if (str == NULL)
+		n = 0;
+	if (ms_buf_append(b, "", 0) == -1)
+		return -1;
+	lim = ms_utf8_cut(str, n, max);
+	while (i < lim) {
+		if (s[i] < 0x80) {
+			k = 1;
+			ok = s[i] >= 0x20 && s[i] != 0x7f &&
+			    (!(flags & ESC_TERM_QUOTES) || (s[i] != '\\' &&
+			    s[i] != '"' && s[i] != '\''));
+		} else if ((k = ms_utf8_next(str + i, n - i, &cp)) == 0) {
+			k = 1;
+			ok = 0;
+			/* A broken sequence reads as U+FFFD, as everywhere. */
+			if (!(flags & ESC_TERM_BYTES)) {
+				if (ms_buf_puts(b, REPLACEMENT) == -1)
+					return -1;
+				i++;
+				continue;
+			}
+		} else {
+			ok = !(flags & ESC_TERM_BYTES) && !esc_unsafe_cp(cp);
+		}
+		if (term_char(b, s + i, k, ok, flags) == -1)
+			return -1;
+		i += k;
+	}
+	if (lim < n && ms_buf_puts(b, "...") == -1)
+		return -1;
+	return 0;
+}
+
+char *
+esc_term_buf(char *out, size_t cap, const char *s, size_t n, size_t max,
+    int flags)
+{
+	struct ms_buf b = { 0 };
+
+	if (cap == 0)
+		return out;
+	if (s == NULL)
+		n = 0;
+	if (max > n)
+		max = n;
+	/* Show less of s until it fits: max is small (a message shows a
+	 * few dozen bytes), so a few rounds at most. */
+	for (;;) {
+		ms_buf_reset(&b);
+		if (esc_term(&b, s, n, max, flags) == -1 || b.data == NULL) {
+			snprintf(out, cap, "?");
+			break;
+		}
+		if (b.len < cap) {
+			memcpy(out, b.data, b.len + 1);
+			break;
+		}
+		if (max == 0) {
+			snprintf(out, cap, "...");
+			break;
+		}
+		max = ms_utf8_cut(s, n, max - 1);
+	}
+	ms_buf_free(&b);
+	return out;
+}
+
 static const char *
 html_sub(unsigned char c, char tmp[8])
 {
@@ -87,8 +215,10 @@ static const char *
 html_mb(unsigned long cp, char tmp[8])
 {
 	(void)tmp;
-	/* The C1 controls are as forbidden in HTML as the C0 ones. */
-	if (cp >= 0x80 && cp <= 0x9f)
+	/* The C1 controls are as forbidden in HTML as the C0 ones; a bidi
+	 * override would reorder the page around a name. The separators
+	 * U+2028 and U+2029 are harmless in HTML text. */
+	if (cp != 0x2028 && cp != 0x2029 && esc_unsafe_cp(cp))
 		return REPLACEMENT;
 	return NULL;
 }

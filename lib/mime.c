@@ -7,21 +7,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "escape.h"
 #include "mime.h"
 
 static const char hexdig[] = "0123456789ABCDEF";
 
-
-/* Characters that must not reach a header or a line of text: controls,
- * the Unicode line and paragraph separators, and the bidirectional
- * overrides that could make a name read as something else. */
-static int
-is_control(unsigned long cp)
-{
-	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
-	    cp == 0x2028 || cp == 0x2029 || cp == 0x200e || cp == 0x200f ||
-	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
 
 char *
 mime_clean(const char *s, size_t n)
@@ -39,7 +29,7 @@ mime_clean(const char *s, size_t n)
 			rc = ms_buf_append(&b, "\xef\xbf\xbd", 3);
 			i++;
 		} else {
-			if (is_control(cp))
+			if (esc_unsafe_cp(cp))
 				rc = ms_buf_append(&b, " ", 1);
 			else
 				rc = ms_buf_append(&b, p + i, k);

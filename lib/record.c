@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "record.h"
 
 const struct record_field record_fields[] = {
@@ -179,46 +180,20 @@ record_bool(const json_t *rec, const char *key, int *out)
 char *
 record_utf8_clean(const char *s, size_t len)
 {
-	struct ms_buf b = { 0 };
-	size_t i = 0;
-
-	if (ms_buf_append(&b, "", 0) == -1)
-		return NULL;
-	while (i < len) {
-		size_t k = s[i] == '\0' ? 0 : ms_utf8_next(s + i, len - i, NULL);
-
-		/* JSON strings here never carry NUL. */
-		if (k == 0) {
-			if (ms_buf_append(&b, "\xef\xbf\xbd", 3) == -1)
-				goto fail;
-			i++;
-		} else {
-			if (ms_buf_append(&b, s + i, k) == -1)
-				goto fail;
-			i += k;
-		}
-	}
-	return ms_buf_steal(&b, NULL);
-fail:
-	ms_buf_free(&b);
-	return NULL;
+	return esc_clean(s, len);
 }
 
 int
 record_set_strn(json_t *rec, const char *key, const char *val, size_t len)
 {
+	char *c = esc_clean(val, len);
 	json_t *v;
 
-	if (ms_utf8_valid(val, len) && memchr(val, '\0', len) == NULL) {
-		v = json_stringn(val, len);
-	} else {
-		char *c = record_utf8_clean(val, len);
-
-		if (c == NULL)
-			return -1;
-		v = json_string(c);
-		free(c);
-	}
+	/* The one sanitizer for strings from Macs (lib/escape.h). */
+	if (c == NULL)
+		return -1;
+	v = json_string(c);
+	free(c);
 	if (v == NULL)
 		return -1;
 	/* json_object_set_new steals v, also on failure. */

@@ -61,8 +61,10 @@ int record_bool(const json_t *rec, const char *key, int *out);
 int record_real(const json_t *rec, const char *key, double *out);
 
 /*
- * Setters. A string from outside may be any bytes: invalid UTF-8 is
- * replaced with U+FFFD so the record stays valid JSON. 0 or -1.
+ * Setters. A string from outside may be any bytes: it goes through the
+ * one sanitizer of strings from Macs (esc_clean: invalid UTF-8, control,
+ * C1 and bidi characters become U+FFFD), so the record stays valid JSON
+ * and nothing in it can act on a terminal, a page or a mail. 0 or -1.
  */
 int record_set_str(json_t *rec, const char *key, const char *val);
 int record_set_strn(json_t *rec, const char *key, const char *val,
@@ -78,7 +80,7 @@ int record_del(json_t *rec, const char *key);
  */
 const char *record_identity(const json_t *rec);
 
-/* A new string that is s with invalid UTF-8 replaced by U+FFFD. */
+/* esc_clean (lib/escape.h), kept for its callers. */
 char *record_utf8_clean(const char *s, size_t len);
 
 #endif

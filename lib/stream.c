@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "record.h"
 #include "stream.h"
 
@@ -155,18 +156,12 @@ stream_next(struct stream *s, struct stream_item *item, struct ms_err *e)
 	for (n = 0; n < len && line[n] != ' ' && line[n] != '\t'; n++)
 		;
 	if (!stream_host_valid(line, n)) {
-		char *shown = record_utf8_clean(line, n > 64 ? 64 : n);
-		char *p;
+		char shown[256];
 
 		/* The line may hold terminal escapes: show them inert. */
-		for (p = shown; p != NULL && *p != '\0'; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				*p = '?';
-
-		ms_err_set(e, "%s:%lu: not a host name or address: '%s%s'",
-		    s->name, s->lineno, shown != NULL ? shown : "?",
-		    n > 64 ? "..." : "");
-		free(shown);
+		esc_term_buf(shown, sizeof(shown), line, n, 64, 0);
+		ms_err_set(e, "%s:%lu: not a host name or address: '%s'",
+		    s->name, s->lineno, shown);
 		return STREAM_BAD;
 	}
 	if ((item->rec = record_new()) == NULL ||

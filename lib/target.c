@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "target.h"
 #include "util.h"
 
@@ -11,39 +12,23 @@
 
 /*
  * The input as it goes into a message: at most SHOWMAX bytes, bytes that
- * are not printable ASCII as \xNN, and "..." when cut.
+ * are not printable ASCII as \xNN (esc_term), and "..." when cut.
  */
 static const char *
 show(const char *s, char *out, size_t n)
 {
-	size_t i, o = 0;
-
-	for (i = 0; s[i] != '\0' && i < SHOWMAX; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (o + 5 >= n)
-			break;
-		if (c >= 0x20 && c < 0x7f)
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, n - o, "\\x%02x", c);
-	}
-	if (s[i] != '\0' && o + 4 < n) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-	return out;
+	return esc_term_buf(out, n, s, strlen(s), SHOWMAX, ESC_TERM_BYTES);
 }
 
 /* One byte for a message: 'c', or '\xNN' when not printable. */
 static const char *
 showc(unsigned char c, char out[8])
 {
-	if (c >= 0x20 && c < 0x7f && c != '\'')
-		snprintf(out, 8, "'%c'", c);
-	else
-		snprintf(out, 8, "'\\x%02x'", c);
+	char b[5];
+
+	esc_term_buf(b, sizeof(b), (const char *)&c, 1, 1,
+	    ESC_TERM_BYTES | ESC_TERM_QUOTES);
+	snprintf(out, 8, "'%s'", b);
 	return out;
 }
 

@@ -23,6 +23,7 @@
 #include "mime.h"
 #include "record.h"
 #include "rfc3339.h"
+#include "settings.h"
 #include "smtp.h"
 #include "store.h"
 #include "stream.h"
@@ -93,18 +94,6 @@ tmpl_load(struct tmpl *t, const char *path, const char *builtin)
 	}
 	if (alert_template_check(t->text, t->len, t->name, &e) == -1)
 		die(EX_USAGE, "%s", e.msg);
-}
-
-static long long
-conf_num(const struct config *c, const char *key, long long min,
-    long long max, long long def)
-{
-	struct ms_err e;
-	long long v;
-
-	if (config_get_num(c, key, min, max, def, &v, &e) == -1)
-		die(EX_USAGE, "%s", e.msg);
-	return v;
 }
 
 /* Records from stdin; bad lines are reported and counted. */
@@ -265,7 +254,7 @@ main(int argc, char *argv[])
 	struct mime_msg mm;
 	enum alert_lang lang;
 	json_t *view = NULL, *state = NULL, *history = NULL, *ctx;
-	const char *langs, *dir;
+	const char *dir;
 	char builtin[64], msgid[128], boundary[64], *subject, *domain;
 	unsigned char rb[12];
 	char rnd[33];
@@ -323,23 +312,13 @@ main(int argc, char *argv[])
 	if (o.demo && (o.use_stdin || o.dir != NULL))
 		die(EX_USAGE, "--demo reads no view: no -d and no -");
 
-	if ((cfg = config_load(o.conf, o.conf != NULL, &e)) == NULL)
+	if ((cfg = settings_load(o.conf, o.conf != NULL, &e)) == NULL)
 		die(EX_USAGE, "%s", e.msg);
-	{
-		long long crit, warn, bat, rep;
-
-		crit = conf_num(cfg, "ALERT_DISK_CRITICAL_GB", 1, 1000000, 15);
-		warn = conf_num(cfg, "ALERT_DISK_WARN_GB", 1, 1000000, 30);
-		bat = conf_num(cfg, "ALERT_BATTERY_LOW_PERCENT", 0, 100, 30);
-		rep = conf_num(cfg, "ALERT_REPEAT_HOURS", 1, 8760, 24);
-		if (warn < crit)
-			die(EX_USAGE, "ALERT_DISK_WARN_GB (%lld) is below "
-			    "ALERT_DISK_CRITICAL_GB (%lld)", warn, crit);
-		alert_conf_init(&ac, crit, warn, (int)bat, rep);
-	}
-	langs = config_get_default(cfg, "MACSCAN_LANG", "fr");
-	if (alert_lang_parse(langs, &lang) == -1)
-		die(EX_USAGE, "MACSCAN_LANG: expected fr or en");
+	alert_conf_init(&ac, setting_int(cfg, "ALERT_DISK_CRITICAL_GB"),
+	    setting_int(cfg, "ALERT_DISK_WARN_GB"),
+	    (int)setting_int(cfg, "ALERT_BATTERY_LOW_PERCENT"),
+	    setting_int(cfg, "ALERT_REPEAT_HOURS"));
+	lang = setting_lang(cfg) == MS_LANG_FR ? ALERT_FR : ALERT_EN;
 	snprintf(builtin, sizeof(builtin), "mail/alert.%s.html",
 	    lang == ALERT_FR ? "fr" : "en");
 	tmpl_load(&th, o.tmpl_html, builtin);
@@ -355,8 +334,7 @@ main(int argc, char *argv[])
 	if (o.demo) {
 		view = demo_load(now, &state, &history);
 	} else {
-		dir = o.dir != NULL ? o.dir : config_get_default(cfg,
-		    "MACSCAN_DIR", STATEDIR);
+		dir = o.dir != NULL ? o.dir : setting_str(cfg, "MACSCAN_DIR");
 		/* The view: "-", or stdin when it is not a terminal and no
 		 * -d says to read the store. */
 		from_stdin = o.use_stdin || (o.dir == NULL && !isatty(0));

@@ -17,23 +17,8 @@
 
 #include "log.h"
 #include "mime.h"
+#include "settings.h"
 #include "smtp.h"
-
-static int
-is_off(const char *v)
-{
-	return v != NULL && (strcasecmp(v, "off") == 0 ||
-	    strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 ||
-	    strcmp(v, "0") == 0);
-}
-
-static int
-is_on(const char *v)
-{
-	return v == NULL || *v == '\0' || strcasecmp(v, "on") == 0 ||
-	    strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 ||
-	    strcmp(v, "1") == 0;
-}
 
 /* Check the URL: smtp or smtps, a host, no password in it. */
 static int
@@ -95,13 +80,12 @@ int
 smtp_conf_load(const struct config *c, int lenient, struct smtp_conf *s,
     struct ms_err *e)
 {
-	const char *url = config_get_default(c, "SMTP_URL", NULL);
-	const char *gmail = config_get_default(c, "GMAIL_USER", NULL);
-	const char *user = config_get_default(c, "SMTP_USER", NULL);
-	const char *from = config_get_default(c, "MAIL_FROM", NULL);
-	const char *rcpt = config_get_default(c, "ALERT_RECIPIENTS", NULL);
-	const char *tls = config_get_default(c, "SMTP_TLS", NULL);
-	const char *ca = config_get_default(c, "SMTP_CA_FILE", NULL);
+	const char *url = setting_str(c, "SMTP_URL");
+	const char *gmail = setting_str(c, "GMAIL_USER");
+	const char *user = setting_str(c, "SMTP_USER");
+	const char *from = setting_str(c, "MAIL_FROM");
+	const char *rcpt = setting_str(c, "ALERT_RECIPIENTS");
+	const char *ca = setting_str(c, "SMTP_CA_FILE");
 	struct ms_err e2;
 
 	memset(s, 0, sizeof(*s));
@@ -117,12 +101,7 @@ smtp_conf_load(const struct config *c, int lenient, struct smtp_conf *s,
 			user = gmail;
 		s->pwkey = "SMTP_PASSWORD";
 	}
-	if (!is_off(tls) && !is_on(tls)) {
-		ms_err_set(e, "SMTP_TLS: expected on or off");
-		if (!lenient)
-			return -1;
-	}
-	s->tls = !is_off(tls);
+	s->tls = setting_bool(c, "SMTP_TLS");
 	if (from == NULL)
 		from = user;
 	if (from == NULL || !mime_addr_valid(from)) {
@@ -181,7 +160,7 @@ smtp_conf_secret(const struct config *c, struct smtp_conf *s,
 	size_t i, j;
 
 	e2.msg[0] = '\0';
-	pw = config_get_secret(c, s->pwkey, &e2);
+	pw = setting_secret(c, s->pwkey, &e2);
 	if (pw == NULL && e2.msg[0] != '\0')
 		return ms_err_set(e, "%s", e2.msg);
 	if (s->user == NULL) {

@@ -9,68 +9,47 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "config.h"
 #include "embed.h"
+#include "exitcode.h"
 #include "log.h"
-
-static const struct {
-	const char *key;
-	const char *def;
-	int secret;
-} known[] = {
-	{ "MACSCAN_SUBNETS", "(the local subnets)", 0 },
-	{ "MACSCAN_DIR", "/var/lib/macscan", 0 },
-	{ "MACSCAN_KEEP", "5", 0 },
-	{ "SSH_USERNAME", "(the current user)", 0 },
-	{ "SSH_KEY", "", 0 },
-	{ "SSH_PASSWORD", "", 1 },
-	{ "GMAIL_USER", "", 0 },
-	{ "GMAIL_APP_PASSWORD", "", 1 },
-	{ "SMTP_URL", "", 0 },
-	{ "SMTP_USER", "", 0 },
-	{ "SMTP_PASSWORD", "", 1 },
-	{ "SMTP_CA_FILE", "", 0 },
-	{ "SMTP_TLS", "on", 0 },
-	{ "MAIL_FROM", "", 0 },
-	{ "ALERT_RECIPIENTS", "", 0 },
-	{ "ALERT_DISK_CRITICAL_GB", "15", 0 },
-	{ "ALERT_DISK_WARN_GB", "30", 0 },
-	{ "ALERT_BATTERY_LOW_PERCENT", "30", 0 },
-	{ "ALERT_REPEAT_HOURS", "24", 0 },
-	{ "ALERT_BACKUP_DAYS", "7", 0 },
-	{ "ALERT_UPDATES_DAYS", "14", 0 },
-	{ "ALERT_OFFLINE_DAYS", "off", 0 },
-	{ "CLEANUP_SCHEDULE_DAY", "friday", 0 },
-	{ "CLEANUP_SCHEDULE_TIME", "16:00", 0 },
-	{ "MACSCAN_LANG", "fr", 0 },
-	{ "MACHTTP_LISTEN", "127.0.0.1:8000", 0 },
-	{ "MACHTTP_USER", "", 0 },
-	{ "MACHTTP_PASSWORD", "", 1 },
-	{ "MACHTTP_TOKEN", "", 1 },
-	{ "MACHTTP_INSTALLERS", SHAREDIR "/installers", 0 },
-	{ "MACHTTP_HOSTS", "", 0 },
-	{ "MACHTTP_ALLOW_OPEN", "no", 0 },
-};
+#include "settings.h"
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: %s [-c conf] check | get key [default] | "
-	    "show | example\n", ms_progname);
-	exit(2);
+	    "show | list | example\n", ms_progname);
+	exit(MS_EXIT_USAGE);
 }
 
 static int
 is_secret(const char *key)
 {
-	size_t i, n = strlen(key);
+	const struct setting *s = setting_find(key);
+	size_t n = strlen(key);
 
-	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (known[i].secret && strcmp(known[i].key, key) == 0)
-			return 1;
+	if (s != NULL)
+		return (s->flags & SET_SECRET) != 0;
 	/* Anything that looks like a secret is treated as one. */
 	return (n >= 8 && strcmp(key + n - 8, "PASSWORD") == 0) ||
-	    (n >= 5 && strcmp(key + n - 5, "TOKEN") == 0);
+	    (n >= 5 && strcmp(key + n - 5, "TOKEN") == 0) ||
+	    (n >= 6 && strcmp(key + n - 6, "SECRET") == 0);
+}
+
+/* What `show` prints for an unset variable of the table. */
+static const char *
+default_of(const struct setting *s, char *buf, size_t len)
+{
+	if (s->def != NULL)
+		return s->def;
+	if (s->defdoc != NULL) {
+		snprintf(buf, len, "(%s)", s->defdoc);
+		return buf;
+	}
+	return "";
 }
 
 static const char *
@@ -108,6 +87,84 @@ show_one(const struct config *c, const char *key, const char *def)
 		printf("%s=(unset)\n", key);
 }
 
+/* 1 if the file of path can be read by users other than its owner and
+ * group. */
+static int
+world_readable(const char *path, mode_t *mode)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) == -1)
+		return 0;
+	*mode = sb.st_mode & 07777;
+	return (sb.st_mode & S_IROTH) != 0;
+}
+
+/*
+ * The warnings of `check`: a variable of the file macscan does not know
+ * (a typo), and secrets that others can read: the file itself when it
+ * holds one, and each NAME_FILE. The number of warnings.
+ */
+static int
+check_warnings(const struct config *c)
+{
+	const char *path = config_path(c), *held = NULL;
+	char fkey[128];
+	size_t i, n;
+	int warned = 0;
+	mode_t mode;
+
+	for (i = 0; i < config_count(c); i++) {
+		const char *k = config_key(c, i);
+		const struct setting *s = setting_find(k);
+
+		n = strlen(k);
+		if (s == NULL && n > 5 && strcmp(k + n - 5, "_FILE") == 0) {
+			snprintf(fkey, sizeof(fkey), "%.*s", (int)(n - 5), k);
+			s = setting_find(fkey);
+			if (s != NULL && !(s->flags & SET_SECRET))
+				s = NULL;
+		} else if (s != NULL && (s->flags & SET_SECRET) &&
+		    held == NULL) {
+			held = k;
+		}
+		if (s == NULL) {
+			ms_warn("%s:%lu: %s is not a macscan variable",
+			    path, config_line(c, k), k);
+			warned++;
+		}
+	}
+	if (held != NULL && world_readable(path, &mode)) {
+		ms_warn("%s holds %s and others can read it (mode %04o): "
+		    "chmod o-r %s", path, held, (unsigned)mode, path);
+		warned++;
+	}
+	for (i = 0; i < settings_count; i++) {
+		const char *f;
+
+		if (!(settings[i].flags & SET_SECRET))
+			continue;
+		snprintf(fkey, sizeof(fkey), "%s_FILE", settings[i].name);
+		if ((f = config_get(c, fkey)) != NULL && *f != '\0' &&
+		    world_readable(f, &mode)) {
+			ms_warn("%s (%s) can be read by others (mode %04o): "
+			    "chmod o-r %s", f, fkey, (unsigned)mode, f);
+			warned++;
+		}
+	}
+	return warned;
+}
+
+static const char *
+type_name(enum setting_type t)
+{
+	static const char *const names[] = { "string", "path", "int",
+	    "bool", "enum", "lang", "time", "listen", "targets", "emails",
+	    "url" };
+
+	return (size_t)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -139,16 +196,31 @@ main(int argc, char *argv[])
 		if (argc != 1)
 			usage();
 		if (s == NULL)
-			die(3, "the example configuration is not built in");
+			die(MS_EXIT_SYSTEM, "the example configuration is not built in");
 		fwrite(s, 1, len, stdout);
 		close_stdout();
 		return 0;
 	}
-	if ((c = config_load(path, path != NULL, &e)) == NULL)
-		die(3, "%s", e.msg);
+	if (strcmp(cmd, "list") == 0) {
+		if (argc != 1)
+			usage();
+		for (i = 0; i < settings_count; i++) {
+			const struct setting *s = &settings[i];
+
+			printf("%s\t%s\t%s\t%s\t%s\n", s->name,
+			    type_name(s->type), s->def != NULL ? s->def :
+			    "-", (s->flags & SET_SECRET) ? "secret" : "-",
+			    s->doc);
+		}
+		close_stdout();
+		return 0;
+	}
+	if ((c = settings_load(path, path != NULL, &e)) == NULL)
+		die(MS_EXIT_USAGE, "%s", e.msg);
 	if (strcmp(cmd, "check") == 0) {
 		if (argc != 1)
 			usage();
+		check_warnings(c);
 		printf("%s: ok, %zu variables\n", config_path(c),
 		    config_count(c));
 	} else if (strcmp(cmd, "get") == 0) {
@@ -157,29 +229,34 @@ main(int argc, char *argv[])
 		if (argc < 2 || argc > 3)
 			usage();
 		if (is_secret(argv[1]))
-			die(2, "%s: secrets are not printed", argv[1]);
+			die(MS_EXIT_USAGE, "%s: secrets are not printed",
+			    argv[1]);
 		v = config_get(c, argv[1]);
+		if (v != NULL && *v == '\0' && setting_find(argv[1]) != NULL)
+			v = NULL;
+		if (v == NULL)
+			v = setting_str(c, argv[1]);
 		if (v == NULL && argc == 3)
 			v = argv[2];
 		if (v == NULL) {
 			config_free(c);
-			return 1;
+			return MS_EXIT_SOME;
 		}
 		printf("%s\n", v);
 	} else if (strcmp(cmd, "show") == 0) {
 		if (argc != 1)
 			usage();
 		printf("# %s\n", config_path(c));
-		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-			show_one(c, known[i].key, known[i].def);
+		for (i = 0; i < settings_count; i++) {
+			char buf[128];
+
+			show_one(c, settings[i].name, default_of(&settings[i],
+			    buf, sizeof(buf)));
+		}
 		for (i = 0; i < config_count(c); i++) {
 			const char *k = config_key(c, i);
-			size_t j;
 
-			for (j = 0; j < sizeof(known) / sizeof(known[0]); j++)
-				if (strcmp(known[j].key, k) == 0)
-					break;
-			if (j == sizeof(known) / sizeof(known[0]))
+			if (setting_find(k) == NULL)
 				show_one(c, k, "");
 		}
 	} else {

@@ -28,6 +28,7 @@
 #include "http.h"
 #include "log.h"
 #include "machttp.h"
+#include "settings.h"
 
 #define USAGE "usage: machttp [-Ahqv] [-c maxconn] [-d dir] [-k idle] " \
 	"[-l addr:port] [-s dir]\n               [-t timeout] [-u user]\n"
@@ -60,50 +61,23 @@ num_arg(int opt, const char *s, long long min, long long max,
 	return v;
 }
 
-/* The thresholds of the dashboard's colours and counters, in bytes. */
+/* The thresholds of the dashboard's colours and counters, in bytes;
+ * settings_load checked them. */
 static void
 load_thresholds(const struct config *cf, struct thresholds *th)
 {
-	struct ms_err e = { "" };
-	long long crit, warn, low, off = 0;
-	const char *s = config_get_default(cf, "ALERT_OFFLINE_DAYS", "off");
-
-	if (config_get_num(cf, "ALERT_DISK_CRITICAL_GB", 0, 1000000, 15,
-	    &crit, &e) == -1 ||
-	    config_get_num(cf, "ALERT_DISK_WARN_GB", 0, 1000000, 30, &warn,
-	    &e) == -1 ||
-	    config_get_num(cf, "ALERT_BATTERY_LOW_PERCENT", 0, 100, 30, &low,
-	    &e) == -1 ||
-	    config_get_num(cf, "ALERT_BACKUP_DAYS", 1, 3650, 7,
-	    &th->backup_days, &e) == -1 ||
-	    config_get_num(cf, "ALERT_UPDATES_DAYS", 1, 3650, 14,
-	    &th->updates_days, &e) == -1 ||
-	    (strcmp(s, "off") != 0 && config_get_num(cf, "ALERT_OFFLINE_DAYS",
-	    0, 3650, 0, &off, &e) == -1))
-		die(2, "%s", e.msg);
-	th->disk_crit_bytes = crit * 1000000000LL;
-	th->disk_warn_bytes = warn * 1000000000LL;
-	th->battery_low = low;
-	th->offline_days = off;
+	th->disk_crit_bytes = setting_int(cf, "ALERT_DISK_CRITICAL_GB") *
+	    1000000000LL;
+	th->disk_warn_bytes = setting_int(cf, "ALERT_DISK_WARN_GB") *
+	    1000000000LL;
+	th->battery_low = setting_int(cf, "ALERT_BATTERY_LOW_PERCENT");
+	th->backup_days = setting_int(cf, "ALERT_BACKUP_DAYS");
+	th->updates_days = setting_int(cf, "ALERT_UPDATES_DAYS");
+	/* Unset: off (0). */
+	th->offline_days = setting_int(cf, "ALERT_OFFLINE_DAYS");
 	/* firewall_off is shown, not warned about, until the rules have a
 	 * setting for it. */
 	th->firewall_warn = 0;
-}
-
-/* A yes/no variable; def when unset. */
-static int
-yes_no(const struct config *cf, const char *key, int def)
-{
-	const char *s = config_get_default(cf, key, NULL);
-
-	if (s == NULL)
-		return def;
-	if (strcmp(s, "yes") == 0)
-		return 1;
-	if (strcmp(s, "no") == 0)
-		return 0;
-	die(2, "%s: expected yes or no: %s", key, s);
-	return def;
 }
 
 /* The one spelling of a host name or address the Host rule compares:
@@ -156,10 +130,10 @@ host_add(struct hostrule *hr, const char *s, size_t n, const char *what)
 static void
 load_hosts(const struct config *cf, struct hostrule *hr)
 {
-	const char *s = config_get_default(cf, "MACHTTP_HOSTS", ""), *p;
+	const char *s = setting_str(cf, "MACHTTP_HOSTS"), *p;
 	size_t n, k;
 
-	for (p = s; *p != '\0'; p += n) {
+	for (p = s != NULL ? s : ""; *p != '\0'; p += n) {
 		while (*p == ',' || *p == ' ' || *p == '\t')
 			p++;
 		n = strcspn(p, ",");
@@ -269,7 +243,7 @@ static char *
 secret(const struct config *cf, const char *key)
 {
 	struct ms_err e = { "" };
-	char *s = config_get_secret(cf, key, &e);
+	char *s = setting_secret(cf, key, &e);
 
 	if (s == NULL && e.msg[0] != '\0')
 		die(2, "%s", e.msg);
@@ -279,7 +253,7 @@ secret(const struct config *cf, const char *key)
 static void
 load_auth(const struct config *cf, struct app *a)
 {
-	const char *u = config_get(cf, "MACHTTP_USER");
+	const char *u = setting_str(cf, "MACHTTP_USER");
 
 	a->auth_pass = secret(cf, "MACHTTP_PASSWORD");
 	a->auth_token = secret(cf, "MACHTTP_TOKEN");
@@ -487,13 +461,11 @@ main(int argc, char *argv[])
 	log_init(argv[0]);
 	memset(&o, 0, sizeof(o));
 	memset(&a, 0, sizeof(a));
-	if ((cf = config_load(NULL, 0, &e)) == NULL)
+	if ((cf = settings_load(NULL, 0, &e)) == NULL)
 		die(2, "%s", e.msg);
-	o.listen = config_get_default(cf, "MACHTTP_LISTEN",
-	    MACHTTP_LISTEN_DEFAULT);
-	o.dir = config_get_default(cf, "MACSCAN_DIR", STATEDIR);
-	o.instdir = config_get_default(cf, "MACHTTP_INSTALLERS",
-	    SHAREDIR "/installers");
+	o.listen = setting_str(cf, "MACHTTP_LISTEN");
+	o.dir = setting_str(cf, "MACSCAN_DIR");
+	o.instdir = setting_str(cf, "MACHTTP_INSTALLERS");
 	o.user = "nobody";
 	o.maxconn = MACHTTP_MAXCONN_DEFAULT;
 	o.header_timeout = MACHTTP_HEADER_TIMEOUT;
@@ -505,7 +477,7 @@ main(int argc, char *argv[])
 	a.checked_gen = (unsigned long)-1;
 	a.hosts.port = -1;
 	load_thresholds(cf, &a.th);
-	o.allow_open = yes_no(cf, "MACHTTP_ALLOW_OPEN", 0);
+	o.allow_open = setting_bool(cf, "MACHTTP_ALLOW_OPEN");
 
 	/* A CGI script's arguments may be a query's words: ignore them. */
 	if (getenv("GATEWAY_INTERFACE") != NULL) {

@@ -15,11 +15,11 @@
 #include <time.h>
 
 #include "config.h"
+#include "fmt.h"
 #include "http.h"
 #include "store.h"
 #include "util.h"
 
-#define MACHTTP_LISTEN_DEFAULT "127.0.0.1:8000"
 #define MACHTTP_MAXCONN_DEFAULT 1024
 #define MACHTTP_HEADER_TIMEOUT 10	/* seconds to receive a head */
 #define MACHTTP_IDLE_TIMEOUT 60	/* seconds idle between requests */
@@ -212,9 +212,9 @@ void rules_eval(const json_t *m, const struct thresholds *th, time_t now,
     struct verdict *v);
 void fleet_count(json_t *latest, const struct thresholds *th, time_t now,
     struct fleet *fl);
-const char *display_name(const json_t *m);
 long long age_of(const json_t *m, const char *key, time_t now);
-void fmt_bytes(char *buf, size_t n, long long v);
+/* Bytes as fmt_bytes (fmt.h) shows them, in English. */
+char *bytes_en(long long v, char *buf, size_t len);
 /* posture.c */
 int render_posture(struct ms_buf *b, const json_t *m, const struct verdict *v,
     time_t now);

@@ -73,7 +73,7 @@ summary(struct ms_buf *b, const json_t *m, const struct verdict *v)
 {
 	const char *s;
 	long long fr, tot, pct, up;
-	char f[32], t[32];
+	char f[FMT_LEN], t[FMT_LEN];
 	int rc = 0;
 
 	rc |= ms_buf_printf(b, "<p class=\"lead\"><span class=\"dot %s\">"
@@ -103,12 +103,12 @@ summary(struct ms_buf *b, const json_t *m, const struct verdict *v)
 	rc |= render_status(b, m, v);
 	rc |= ms_buf_puts(b, "</p><ul class=\"facts\">");
 	if (record_int(m, "disk_free_bytes", &fr) == 0) {
-		fmt_bytes(f, sizeof(f), fr);
+		bytes_en(fr, f, sizeof(f));
 		rc |= ms_buf_printf(b, "<li class=\"disk %s\">Disk free "
 		    "<b class=\"v\">%s</b>", v->sev[R_DISK_CRITICAL] ? "crit" :
 		    v->sev[R_DISK_WARNING] ? "warn" : "ok", f);
 		if (record_int(m, "disk_total_bytes", &tot) == 0) {
-			fmt_bytes(t, sizeof(t), tot);
+			bytes_en(tot, t, sizeof(t));
 			rc |= ms_buf_printf(b, " of %s", t);
 		}
 		rc |= ms_buf_puts(b, "</li>");
@@ -223,7 +223,7 @@ alerts_sent(struct ms_buf *b, const json_t *state, const char *id)
 	const json_t *e;
 	json_int_t level = 0, fr;
 	const char *last;
-	char f[32];
+	char f[FMT_LEN];
 	int rc = 0, any = 0;
 
 	if (state == NULL)
@@ -240,7 +240,7 @@ alerts_sent(struct ms_buf *b, const json_t *state, const char *id)
 			if (json_is_integer(json_object_get(e, "free"))) {
 				fr = json_integer_value(json_object_get(e,
 				    "free"));
-				fmt_bytes(f, sizeof(f), (long long)fr);
+				bytes_en((long long)fr, f, sizeof(f));
 				rc |= ms_buf_printf(b, ", %s free", f);
 			}
 			rc |= ms_buf_puts(b, ", sent ");
@@ -431,7 +431,7 @@ static int
 value(struct ms_buf *b, const json_t *j, const char *key)
 {
 	const json_t *x;
-	char f[32], *s;
+	char f[FMT_LEN], *s;
 	size_t i, kl = strlen(key);
 	int rc = 0;
 
@@ -442,7 +442,8 @@ value(struct ms_buf *b, const json_t *j, const char *key)
 		rc |= ms_buf_printf(b, "%" JSON_INTEGER_FORMAT,
 		    json_integer_value(j));
 		if (kl > 6 && strcmp(key + kl - 6, "_bytes") == 0) {
-			fmt_bytes(f, sizeof(f), (long long)json_integer_value(j));
+			bytes_en((long long)json_integer_value(j), f,
+			    sizeof(f));
 			rc |= ms_buf_printf(b, " <span class=\"sub\">%s</span>",
 			    f);
 		}
@@ -501,16 +502,19 @@ render_machine(struct ms_buf *b, const json_t *m, const json_t *history,
 	const char *id = record_str(m, "id");
 	struct verdict vd;
 	struct tm tm;
-	char ts[RFC3339_LEN], hb[64];
+	char ts[RFC3339_LEN], hb[64], *name;
 	size_t i;
 	int rc = 0;
 
 	memset(v, 0, sizeof(v));
+	if ((name = fmt_name(m, 0)) == NULL)
+		return ms_err_set(e, "out of memory");
 	if (id == NULL)
 		id = "";
 	rules_eval(m, th, now, &vd);
 	rc |= esc(&v[0], base);
-	rc |= esc(&v[1], display_name(m));
+	rc |= esc(&v[1], name);
+	free(name);
 	rc |= http_pct_encode(&v[2], id, strlen(id));
 	rc |= ms_buf_puts(&v[3], rfc3339_format(now, ts) != NULL ? ts : "");
 	if (gmtime_r(&now, &tm) == NULL || strftime(hb, sizeof(hb),

@@ -289,48 +289,22 @@ fleet_count(json_t *latest, const struct thresholds *th, time_t now,
 	}
 }
 
-/* The name people know a Mac by. */
-const char *
-display_name(const json_t *m)
+/* The dashboard speaks English; fmt.h says how numbers are shown. */
+char *
+bytes_en(long long v, char *buf, size_t len)
 {
-	static const char *keys[] = { "computer_name", "hostname", "host",
-	    "ip", "id" };
-	size_t i;
-	const char *s;
-
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if ((s = record_str(m, keys[i])) != NULL && *s != '\0')
-			return s;
-	return "?";
+	return fmt_bytes(v, MS_LANG_EN, 0, buf, len);
 }
 
-/* Decimal bytes as people read them: "8.5 GB", "245 GB", "1.2 TB". */
-void
-fmt_bytes(char *buf, size_t n, long long v)
+/* An installer's size: small scripts in KB, the rest as fmt_bytes. */
+static char *
+size_of(long long v, char *buf, size_t len)
 {
-	double gb = (double)v / 1e9;
-
-	if (gb >= 1000)
-		snprintf(buf, n, "%.1f TB", gb / 1000);
-	else if (gb >= 100)
-		snprintf(buf, n, "%.0f GB", gb);
-	else if (gb >= 1 || v == 0)
-		snprintf(buf, n, "%.1f GB", gb);
-	else if (v >= 1000000)
-		snprintf(buf, n, "%.0f MB", (double)v / 1e6);
-	else
-		snprintf(buf, n, "%.0f KB", (double)v / 1e3);
-}
-
-static void
-fmt_uptime(char *buf, size_t n, long long s)
-{
-	if (s >= 86400)
-		snprintf(buf, n, "%lld d %lld h", s / 86400, s % 86400 / 3600);
-	else if (s >= 3600)
-		snprintf(buf, n, "%lld h %lld min", s / 3600, s % 3600 / 60);
-	else
-		snprintf(buf, n, "%lld min", s / 60);
+	if (v < 1000000) {
+		snprintf(buf, len, "%lld KB", (v + 999) / 1000);
+		return buf;
+	}
+	return bytes_en(v, buf, len);
 }
 
 /* A sort key for "14.4.1": 14004001. */
@@ -414,7 +388,7 @@ cell_trend(struct ms_buf *b, const json_t *hist, const struct thresholds *th)
 	long long *v, lo = 0, hi = 0, x;
 	size_t i, n = 0, cap;
 	json_t *ent;
-	char f0[32], f1[32];
+	char f0[FMT_LEN], f1[FMT_LEN];
 	const char *cls;
 	int rc = 0;
 
@@ -436,8 +410,8 @@ cell_trend(struct ms_buf *b, const json_t *hist, const struct thresholds *th)
 		free(v);
 		return ms_buf_puts(b, "<td data-v=\"0\">" NA "</td>");
 	}
-	fmt_bytes(f0, sizeof(f0), v[0]);
-	fmt_bytes(f1, sizeof(f1), v[n - 1]);
+	bytes_en(v[0], f0, sizeof(f0));
+	bytes_en(v[n - 1], f1, sizeof(f1));
 	cls = v[n - 1] < th->disk_crit_bytes ? "crit" :
 	    v[n - 1] < th->disk_warn_bytes ? "warn" : "ok";
 	rc |= ms_buf_printf(b, "<td data-v=\"%lld\"><svg class=\"spark %s\" "
@@ -462,7 +436,7 @@ static int
 cell_disk(struct ms_buf *b, const json_t *m, const struct verdict *vd)
 {
 	long long fr, tot;
-	char f[32], t[32];
+	char f[FMT_LEN], t[FMT_LEN];
 	const char *cls;
 	int rc = 0;
 	double used;
@@ -471,7 +445,7 @@ cell_disk(struct ms_buf *b, const json_t *m, const struct verdict *vd)
 		return ms_buf_puts(b, "<td data-v=\"-1\">" NA "</td>");
 	cls = vd->sev[R_DISK_CRITICAL] ? "crit" :
 	    vd->sev[R_DISK_WARNING] ? "warn" : "ok";
-	fmt_bytes(f, sizeof(f), fr);
+	bytes_en(fr, f, sizeof(f));
 	rc |= ms_buf_printf(b, "<td class=\"disk %s\" data-v=\"%lld\">"
 	    "<span class=\"v\">%s</span>", cls, fr, f);
 	if (record_int(m, "disk_total_bytes", &tot) == 0 && tot > 0) {
@@ -480,7 +454,7 @@ cell_disk(struct ms_buf *b, const json_t *m, const struct verdict *vd)
 			used = 0;
 		if (used > 100)
 			used = 100;
-		fmt_bytes(t, sizeof(t), tot);
+		bytes_en(tot, t, sizeof(t));
 		rc |= ms_buf_printf(b, "<svg class=\"bar\" "
 		    "viewBox=\"0 0 100 6\" preserveAspectRatio=\"none\" "
 		    "role=\"img\">"
@@ -534,12 +508,14 @@ render_row(struct ms_buf *b, const json_t *m, const json_t *hist,
     const struct thresholds *th, const struct verdict *vd, const char *base,
     time_t now)
 {
-	const char *id = record_str(m, "id"), *s, *name;
+	const char *id = record_str(m, "id"), *s;
+	char *name;
 	long long v;
 	char buf[64];
 	int rc = 0;
 
-	name = display_name(m);
+	if ((name = fmt_name(m, 0)) == NULL)
+		return -1;
 	rc |= ms_buf_printf(b, "<tr class=\"%s%s%s\" data-id=\"",
 	    vd->online ? "on" : "off",
 	    vd->sev[R_DISK_CRITICAL] ? " crit" :
@@ -614,7 +590,7 @@ render_row(struct ms_buf *b, const json_t *m, const json_t *hist,
 	rc |= render_posture(b, m, vd, now);
 	rc |= ms_buf_puts(b, "</td>");
 	if (record_int(m, "uptime_s", &v) == 0) {
-		fmt_uptime(buf, sizeof(buf), v);
+		fmt_duration(v, MS_LANG_EN, buf, sizeof(buf));
 		rc |= ms_buf_printf(b, "<td data-v=\"%lld\">%s</td>", v, buf);
 	} else {
 		rc |= ms_buf_puts(b, "<td data-v=\"-1\">" NA "</td>");
@@ -640,6 +616,7 @@ render_row(struct ms_buf *b, const json_t *m, const json_t *hist,
 	}
 	rc |= cell_trend(b, hist, th);
 	rc |= ms_buf_puts(b, "</tr>\n");
+	free(name);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -731,7 +708,7 @@ installers(struct ms_buf *b, const struct inst_info *in, size_t n,
     const char *base, const char *origin)
 {
 	struct ms_buf url = { 0 };
-	char size[32];
+	char size[FMT_LEN];
 	size_t i;
 	int rc = 0;
 
@@ -746,7 +723,7 @@ installers(struct ms_buf *b, const struct inst_info *in, size_t n,
 		ms_buf_reset(&url);
 		rc |= ms_buf_printf(&url, "%s%s/installers/%s",
 		    origin != NULL ? origin : "", base, in[i].name);
-		fmt_bytes(size, sizeof(size), in[i].size);
+		size_of(in[i].size, size, sizeof(size));
 		rc |= ms_buf_puts(b, "<li data-name=\"");
 		rc |= esc(b, in[i].name);
 		rc |= ms_buf_puts(b, "\"><a href=\"");

@@ -18,6 +18,8 @@ done
 check "macscan.conf(5) installed" test -f "$root/usr/share/man/man5/macscan.conf.5"
 check "macscan(7) installed" test -f "$root/usr/share/man/man7/macscan.7"
 check "the example config is installed" test -f "$root/etc/macscan/macscan.conf"
+check_eq "the installed config is not readable by others (it holds secrets)" 640 \
+    "$(stat -c %a "$root/etc/macscan/macscan.conf")"
 check_eq "the installed config parses" "$root/etc/macscan/macscan.conf: ok, 0 variables" \
     "$("$root/usr/bin/macconf" -c "$root/etc/macscan/macscan.conf" check)"
 check "share files installed" test -f "$root/usr/share/macscan/macscan.conf.example"

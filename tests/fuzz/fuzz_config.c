@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "settings.h"
 
 static int
 valid_key(const char *k)
@@ -106,6 +107,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ms_explicit_bzero(sec, strlen(sec));
 			free(sec);
 		}
+	}
+	/* The table's checks never crash, and once they pass, every getter
+	 * gives a value its entry allows. */
+	if (settings_check(c, &e) == 0) {
+		for (i = 0; i < settings_count; i++) {
+			const struct setting *st = &settings[i];
+			long long v2;
+
+			if (st->type == SET_INT) {
+				v2 = setting_int(c, st->name);
+				if (v2 < st->min || v2 > st->max)
+					abort();
+			} else if (st->type != SET_BOOL &&
+			    setting_str(c, st->name) == NULL && st->def) {
+				abort();
+			}
+		}
+	} else if (e.msg[0] == '\0') {
+		abort();
 	}
 	config_free(c);
 	config_free(c2);

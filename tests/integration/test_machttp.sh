@@ -569,7 +569,7 @@ if netns true 2> /dev/null; then
 	st=$(rc_err "$T/err" netns timeout 30 machttp -l '[::]:0')
 	check_eq "[::] without auth: exit 2" 2 "$st"
 	st=$(MACHTTP_ALLOW_OPEN=maybe rc_err "$T/err" netns timeout 30 machttp -l 0.0.0.0:0 -s "$inst")
-	check_eq "MACHTTP_ALLOW_OPEN=maybe: exit 2" "2 machttp: MACHTTP_ALLOW_OPEN: expected yes or no: maybe" "$st $(cat "$T/err")"
+	check_eq "MACHTTP_ALLOW_OPEN=maybe: exit 2" "2 machttp: environment: MACHTTP_ALLOW_OPEN: expected true or false (yes/no, on/off, 1/0): 'maybe'" "$st $(cat "$T/err")"
 	# open ENV... ARGS: machttp in the namespace on every address, asked
 	# for /machines with the Host values given, from inside it.
 	open_probe() {

@@ -128,6 +128,92 @@ START_TEST(prom_labels)
 }
 END_TEST
 
+static const char *
+term(const char *s, size_t n, size_t max, int flags)
+{
+	static char out[1024];
+	struct ms_buf b = { 0 };
+
+	ck_assert_int_eq(esc_term(&b, s, n, max, flags), 0);
+	ck_assert_uint_lt(b.len, sizeof(out));
+	memcpy(out, b.data, b.len + 1);
+	ms_buf_free(&b);
+	return out;
+}
+
+START_TEST(unsafe_characters)
+{
+	static const unsigned long bad[] = { 0, 0x1b, 0x7f, 0x85, 0x9f,
+	    0x061c, 0x200e, 0x200f, 0x202a, 0x202e, 0x2066, 0x2069, 0x2028,
+	    0x2029 };
+	static const unsigned long good[] = { ' ', 'a', 0xa0, 0xe9, 0x200b,
+	    0x2030, 0x2065, 0x206a, 0x1f9f9 };
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(esc_unsafe_cp(bad[i]), "U+%04lX", bad[i]);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ck_assert_msg(!esc_unsafe_cp(good[i]), "U+%04lX", good[i]);
+}
+END_TEST
+
+START_TEST(clean_for_records)
+{
+	char *c;
+
+	/* "evil<RLO>cod.exe": the override becomes U+FFFD, so the name
+	 * reads as it is stored. */
+	c = esc_clean("evil\xe2\x80\xae" "cod.exe", 14);
+	ck_assert_str_eq(c, "evil\xef\xbf\xbd" "cod.exe");
+	free(c);
+	c = esc_clean("a\nb\x1b[2J\xc2\x85\xff\xc3\xa9", 12);
+	ck_assert_str_eq(c, "a\xef\xbf\xbd" "b\xef\xbf\xbd[2J"
+	    "\xef\xbf\xbd\xef\xbf\xbd\xc3\xa9");
+	free(c);
+	c = esc_clean(NULL, 0);
+	ck_assert_str_eq(c, "");
+	free(c);
+}
+END_TEST
+
+START_TEST(terminal_and_logs)
+{
+	char buf[16];
+
+	ck_assert_str_eq(term("caf\xc3\xa9 \x1b[2J\xe2\x80\xae!", 14, 100,
+	    0), "caf\xc3\xa9 ?[2J?!");
+	ck_assert_str_eq(term("caf\xc3\xa9\x1b", 6, 100, ESC_TERM_BYTES),
+	    "caf\\xc3\\xa9\\x1b");
+	ck_assert_str_eq(term("a\\b\"c'", 6, 100, ESC_TERM_BYTES |
+	    ESC_TERM_QUOTES), "a\\x5cb\\x22c\\x27");
+	ck_assert_str_eq(term("\xff\xfe", 2, 100, 0),
+	    "\xef\xbf\xbd\xef\xbf\xbd");
+	/* Cut on a character boundary, then "...". */
+	ck_assert_str_eq(term("ab\xc3\xa9" "cd", 6, 3, 0), "ab...");
+	ck_assert_str_eq(term("ab\xc3\xa9" "cd", 6, 4, 0), "ab\xc3\xa9...");
+	ck_assert_str_eq(term("abc", 3, 3, 0), "abc");
+	/* Into a fixed buffer: cut further on a whole escape. */
+	ck_assert_str_eq(esc_term_buf(buf, sizeof(buf), "abcdef", 6, 100, 0),
+	    "abcdef");
+	ck_assert_str_eq(esc_term_buf(buf, sizeof(buf),
+	    "\x01\x02\x03\x04", 4, 100, ESC_TERM_BYTES),
+	    "\\x01\\x02\\x03...");
+	ck_assert_str_eq(esc_term_buf(buf, sizeof(buf),
+	    "0123456789abcdefghij", 20, 100, 0), "0123456789ab...");
+	ck_assert_str_eq(esc_term_buf(buf, 4, "abcdef", 6, 100, 0), "...");
+	ck_assert_str_eq(esc_term_buf(buf, sizeof(buf), NULL, 5, 100, 0), "");
+}
+END_TEST
+
+START_TEST(html_bidi)
+{
+	ck_assert_str_eq(html("evil\xe2\x80\xae" "cod.exe"),
+	    "evil\xef\xbf\xbd" "cod.exe");
+	/* Line separators are harmless text in HTML. */
+	ck_assert_str_eq(html("a\xe2\x80\xa8" "b"), "a\xe2\x80\xa8" "b");
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -139,6 +225,10 @@ suite(void)
 	tcase_add_test(tc, html_dup_and_append);
 	tcase_add_test(tc, json_strings);
 	tcase_add_test(tc, prom_labels);
+	tcase_add_test(tc, unsafe_characters);
+	tcase_add_test(tc, clean_for_records);
+	tcase_add_test(tc, terminal_and_logs);
+	tcase_add_test(tc, html_bidi);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -198,7 +198,9 @@ START_TEST(write_flushes_one_line)
 	struct ms_err e;
 
 	record_set_str(r, "ip", "198.18.0.10");
-	record_set_str(r, "hostname", "line\nbreak");
+	/* A record read from a line may hold a newline (the setters would
+	 * have cleaned it): the writer still keeps it on one line. */
+	json_object_set_new(r, "hostname", json_string("line\nbreak"));
 	ck_assert_int_eq(stream_write(fp, r, &e), 0);
 	/* Flushed: the bytes are visible without closing the stream. */
 	ck_assert_str_eq(buf,
