@@ -77,8 +77,9 @@ const struct setting settings[] = {
 	    "Days after which a Mac's latest Time Machine backup is old." },
 	{ "ALERT_UPDATES_DAYS", SET_INT, "14", NULL, I(1, 3650), 0,
 	    "Days an update may wait for a restart." },
-	{ "ALERT_OFFLINE_DAYS", SET_INT, NULL, "off", I(1, 3650), 0,
-	    "Days after which a Mac missing from the scans is a problem." },
+	{ "ALERT_OFFLINE_DAYS", SET_INT, "0", NULL, I(0, 3650), 0,
+	    "Days after which a Mac missing from the scans is a problem; 0: "
+	    "never." },
 	/* Clean Desk. */
 	{ "CLEANUP_SCHEDULE_DAY", SET_ENUM, "friday", NULL, 0, 0,
 	    "monday tuesday wednesday thursday friday saturday sunday", 0,

@@ -73,7 +73,7 @@ load_thresholds(const struct config *cf, struct thresholds *th)
 	th->battery_low = setting_int(cf, "ALERT_BATTERY_LOW_PERCENT");
 	th->backup_days = setting_int(cf, "ALERT_BACKUP_DAYS");
 	th->updates_days = setting_int(cf, "ALERT_UPDATES_DAYS");
-	/* Unset: off (0). */
+	/* 0: off. */
 	th->offline_days = setting_int(cf, "ALERT_OFFLINE_DAYS");
 	/* firewall_off is shown, not warned about, until the rules have a
 	 * setting for it. */

@@ -215,10 +215,10 @@ render_metrics(struct ms_buf *b, json_t *latest, const struct thresholds *th,
 		{ "macscan_machines_online",
 		    "Machines that answered the latest scan." },
 		{ "macscan_disk_critical_machines",
-		    "Machines with less free disk space than "
+		    "Machines with free disk space at or under "
 		    "ALERT_DISK_CRITICAL_GB." },
 		{ "macscan_disk_warning_machines",
-		    "Machines with less free disk space than "
+		    "Machines with free disk space at or under "
 		    "ALERT_DISK_WARN_GB but not critical." },
 		{ "macscan_battery_low_machines",
 		    "Machines whose battery is below "

@@ -24,8 +24,8 @@
 
 /* What each rule means, as the page says it. */
 static const char *const rule_text[R_COUNT] = {
-	"less free disk space than the critical threshold",
-	"less free disk space than the warning threshold",
+	"free disk space at or under the critical threshold",
+	"free disk space at or under the warning threshold",
 	"battery charge under the low threshold",
 	"battery full and on AC power",
 	"the battery's condition is not Normal",

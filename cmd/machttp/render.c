@@ -43,7 +43,7 @@ rule_disk_critical(const json_t *m, const struct thresholds *th, time_t now)
 
 	(void)now;
 	return record_int(m, "disk_free_bytes", &v) == 0 &&
-	    v < th->disk_crit_bytes ? SEV_CRITICAL : SEV_NONE;
+	    v <= th->disk_crit_bytes ? SEV_CRITICAL : SEV_NONE;
 }
 
 static int
@@ -53,7 +53,7 @@ rule_disk_warning(const json_t *m, const struct thresholds *th, time_t now)
 
 	(void)now;
 	return record_int(m, "disk_free_bytes", &v) == 0 &&
-	    v >= th->disk_crit_bytes && v < th->disk_warn_bytes ?
+	    v > th->disk_crit_bytes && v <= th->disk_warn_bytes ?
 	    SEV_WARNING : SEV_NONE;
 }
 
@@ -412,8 +412,8 @@ cell_trend(struct ms_buf *b, const json_t *hist, const struct thresholds *th)
 	}
 	bytes_en(v[0], f0, sizeof(f0));
 	bytes_en(v[n - 1], f1, sizeof(f1));
-	cls = v[n - 1] < th->disk_crit_bytes ? "crit" :
-	    v[n - 1] < th->disk_warn_bytes ? "warn" : "ok";
+	cls = v[n - 1] <= th->disk_crit_bytes ? "crit" :
+	    v[n - 1] <= th->disk_warn_bytes ? "warn" : "ok";
 	rc |= ms_buf_printf(b, "<td data-v=\"%lld\"><svg class=\"spark %s\" "
 	    "viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\">"
 	    "<title>disk free: %s \xe2\x86\x92 %s over %zu scans</title>"
