@@ -946,6 +946,21 @@ count_lines(const char *s, size_t n)
 	return l;
 }
 
+/* The first pair of c at s (n bytes), or NULL: memmem is not POSIX. */
+static const char *
+find_pair(const char *s, size_t n, char c)
+{
+	const char *p;
+
+	while (n >= 2 && (p = memchr(s, c, n - 1)) != NULL) {
+		if (p[1] == c)
+			return p;
+		n -= (size_t)(p - s) + 1;
+		s = p + 1;
+	}
+	return NULL;
+}
+
 static int
 tmpl_parse(struct tmpl *t, const char *s, size_t len, const char *name,
     struct ms_err *e)
@@ -963,12 +978,12 @@ tmpl_parse(struct tmpl *t, const char *s, size_t len, const char *name,
 	if (memchr(s, '\0', len) != NULL || !ms_utf8_valid(s, len))
 		return ms_err_set(e, "%s: not UTF-8 text", name);
 	while (i < len) {
-		if ((o = memmem(s + i, len - i, "{{", 2)) == NULL)
+		if ((o = find_pair(s + i, len - i, '{')) == NULL)
 			break;
 		open = (size_t)(o - s);
 		line += count_lines(s + i, open - i);
 		i = open;
-		if ((cl = memmem(s + open + 2, len - open - 2, "}}", 2)) ==
+		if ((cl = find_pair(s + open + 2, len - open - 2, '}')) ==
 		    NULL) {
 			ms_err_set(e, "%s:%lu: '{{' without '}}'", name, line);
 			goto bad;

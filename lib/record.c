@@ -13,6 +13,7 @@ const struct record_field record_fields[] = {
 	{ "seen_by", RT_STRING },
 	{ "probe", RT_STRING },
 	{ "probe_error", RT_STRING },
+	{ "probe_incomplete", RT_STRARRAY },
 	{ "hostname", RT_STRING },
 	{ "computer_name", RT_STRING },
 	{ "serial", RT_STRING },
@@ -37,6 +38,24 @@ const struct record_field record_fields[] = {
 	{ "uptime_s", RT_INT },
 	{ "console_user", RT_STRING },
 	{ "scanned_at", RT_STRING },
+	{ "filevault", RT_STRING },
+	{ "filevault_percent", RT_INT },
+	{ "sip", RT_STRING },
+	{ "ssv", RT_STRING },
+	{ "gatekeeper", RT_STRING },
+	{ "firewall", RT_STRING },
+	{ "updates_pending", RT_INT },
+	{ "updates_restart", RT_INT },
+	{ "updates_checked_at", RT_STRING },
+	{ "xprotect_version", RT_STRING },
+	{ "backup", RT_STRING },
+	{ "backup_last_at", RT_STRING },
+	{ "disk_smart", RT_STRING },
+	{ "memory_pressure", RT_STRING },
+	{ "platform_uuid", RT_STRING },
+	{ "hw_macs", RT_STRARRAY },
+	{ "mdm_enrolled", RT_BOOL },
+	{ "dep_enrolled", RT_BOOL },
 	{ "id", RT_STRING },
 	{ "first_seen", RT_STRING },
 	{ "last_seen", RT_STRING },
@@ -93,6 +112,19 @@ record_check(const json_t *rec, struct ms_err *e)
 				return ms_err_set(e, "field \"%s\" must be true "
 				    "or false", key);
 			break;
+		case RT_STRARRAY: {
+			size_t i;
+			json_t *x;
+
+			if (!json_is_array(v))
+				return ms_err_set(e, "field \"%s\" must be an "
+				    "array of strings", key);
+			json_array_foreach(v, i, x)
+				if (!json_is_string(x))
+					return ms_err_set(e, "field \"%s\" "
+					    "must be an array of strings", key);
+			break;
+		}
 		default:
 			break;
 		}

@@ -22,7 +22,8 @@ enum record_type {
 	RT_STRING,
 	RT_INT,		/* integer, >= 0 */
 	RT_NUMBER,	/* integer or real, >= 0 */
-	RT_BOOL
+	RT_BOOL,
+	RT_STRARRAY	/* array of strings */
 };
 
 struct record_field {

@@ -82,10 +82,11 @@ const struct setting settings[] = {
 	    "never." },
 	/* Clean Desk. */
 	{ "CLEANUP_SCHEDULE_DAY", SET_ENUM, "friday", NULL, 0, 0,
-	    "monday tuesday wednesday thursday friday saturday sunday", 0,
+	    "monday tuesday wednesday thursday friday saturday sunday "
+	    "mon tue wed thu fri sat sun", 0,
 	    "The day of the Clean Desk reminder." },
 	{ "CLEANUP_SCHEDULE_TIME", SET_TIME, "16:00", NULL, NOI, 0,
-	    "The time of the Clean Desk reminder, HH:MM." },
+	    "The time of the Clean Desk reminder, HH:MM (or H:MM)." },
 	{ "MACSCAN_LANG", SET_LANG, "fr", NULL, NOI, 0,
 	    "The language of the messages and the reminder: fr or en." },
 	/* Dashboard. */
@@ -178,13 +179,17 @@ in_list(const char *list, const char *word, size_t n)
 	return 0;
 }
 
+/* HH:MM or H:MM, 00:00 to 23:59. */
 static int
 check_time(const char *v)
 {
-	return strlen(v) == 5 && v[0] >= '0' && v[0] <= '2' &&
-	    v[1] >= '0' && v[1] <= '9' && v[2] == ':' && v[3] >= '0' &&
-	    v[3] <= '5' && v[4] >= '0' && v[4] <= '9' &&
-	    (v[0] - '0') * 10 + (v[1] - '0') < 24;
+	int h = 0, i = 0;
+
+	while (i < 2 && v[i] >= '0' && v[i] <= '9')
+		h = h * 10 + (v[i++] - '0');
+	return i > 0 && h < 24 && v[i] == ':' && v[i + 1] >= '0' &&
+	    v[i + 1] <= '5' && v[i + 2] >= '0' && v[i + 2] <= '9' &&
+	    v[i + 3] == '\0';
 }
 
 /* ADDRESS:PORT, [IPv6]:PORT; the address itself is the listener's to

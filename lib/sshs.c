@@ -37,6 +37,7 @@
 #include <libssh/libssh.h>
 
 #include "sshs.h"
+#include "sys.h"
 
 /* The longest single wait: a safety net so no wake-up can be missed. */
 #define SSHS_POLL_MAX_MS 250
@@ -249,9 +250,8 @@ tcp_connect(struct sess *x, const char *host, unsigned port)
 		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr,
 		    sizeof(addr), NULL, 0, NI_NUMERICHOST) != 0)
 			snprintf(addr, sizeof(addr), "%s", host);
-		fd = socket(ai->ai_family,
-		    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    ai->ai_protocol);
+		fd = sys_socket(ai->ai_family, ai->ai_socktype,
+		    ai->ai_protocol, 1);
 		if (fd == -1) {
 			err = errno;
 			continue;

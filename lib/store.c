@@ -29,6 +29,7 @@
 #include "record.h"
 #include "rfc3339.h"
 #include "store.h"
+#include "sys.h"
 
 #define SNAPDIR "snapshots"
 #define HISTORY "history.ndjson"
@@ -2699,13 +2700,16 @@ hist_append(struct store *st, const char *data, size_t len, int *due,
 				size_t n = at > (off_t)sizeof(buf) ?
 				    sizeof(buf) : (size_t)at;
 				ssize_t r;
-				char *q;
+				size_t q;
 
 				at -= (off_t)n;
 				if ((r = pread(fd, buf, n, at)) != (ssize_t)n)
 					goto fail;
-				if ((q = memrchr(buf, '\n', n)) != NULL) {
-					at += q - buf + 1;
+				/* The last newline (memrchr is GNU's). */
+				for (q = n; q > 0 && buf[q - 1] != '\n'; q--)
+					;
+				if (q > 0) {
+					at += (off_t)q;
 					break;
 				}
 			}
@@ -2718,13 +2722,13 @@ hist_append(struct store *st, const char *data, size_t len, int *due,
 	if (fstat(fd, &sb) == -1)
 		goto fail;
 	base = sb.st_size;
-	if (write_all(fd, data, len) == -1 || fdatasync(fd) == -1 ||
+	if (write_all(fd, data, len) == -1 || sys_fdatasync(fd) == -1 ||
 	    fstat(fd, &sb) == -1) {
 		/* All of the scan or none of it: cut a partial append (a
 		 * full disk) back to where it started. */
 		saved = errno;
 		if (ftruncate(fd, base) == 0)
-			(void)fdatasync(fd);
+			(void)sys_fdatasync(fd);
 		errno = saved;
 		goto fail;
 	}

@@ -1,9 +1,11 @@
 #!/bin/sh
-# deps.sh build|test|demo|fuzz - install what macscan needs for that job.
+# deps.sh build|test|demo|fuzz|docker - install what macscan needs for that
+# job.
 #
 # Debian/Ubuntu: missing packages through apt-get as root, otherwise the
 # exact command to run is printed. macOS: Homebrew. Elsewhere: the names.
-# The test and demo lists add the packages named in tests/*/DEPS files.
+# The test and demo lists add the packages named in tests/*/DEPS files;
+# docker (make docker-check) is packaging/docker/DEPS and the lab's.
 set -eu
 cd "$(dirname "$0")/.."
 what=${1:-build}
@@ -13,20 +15,23 @@ deb_test="check valgrind mandoc"
 deb_fuzz="clang libclang-rt-14-dev"
 brew_build="pkg-config libssh jansson curl check"
 
-deb_extra() {
-	# tests/<area>/DEPS: one Debian package a line, # comments.
-	for f in tests/*/DEPS tests/*/DEPS.*; do
+# deb_list FILE...: one Debian package a line, # comments.
+deb_list() {
+	for f in "$@"; do
 		[ -f "$f" ] || continue
 		sed 's/#.*//' "$f"
 	done | tr -s ' \t\n' '   '
 }
+# tests/<area>/DEPS
+deb_extra() { deb_list tests/*/DEPS tests/*/DEPS.*; }
 
 case $what in
 build) deb="$deb_build" ;;
 test) deb="$deb_build $deb_test $(deb_extra)" ;;
 demo) deb="$deb_build $(deb_extra)" ;;
 fuzz) deb="$deb_build $deb_fuzz" ;;
-*) echo "deps.sh: unknown set: $what (build, test, demo or fuzz)" >&2; exit 2 ;;
+docker) deb="$(deb_list packaging/docker/DEPS tests/lab/DEPS)" ;;
+*) echo "deps.sh: unknown set: $what (build, test, demo, fuzz or docker)" >&2; exit 2 ;;
 esac
 
 if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then

@@ -27,6 +27,7 @@
 #include "smtp.h"
 #include "store.h"
 #include "stream.h"
+#include "sys.h"
 #include "util.h"
 
 /* Exit codes, as macalert(1) documents them. */
@@ -211,8 +212,8 @@ random_hex(char *out, size_t nbytes)
 
 	if (nbytes > sizeof(r))
 		nbytes = sizeof(r);
-	if (getentropy(r, nbytes) == -1)
-		die(EX_STORE, "getentropy:");
+	if (sys_random(r, nbytes) == -1)
+		die(EX_STORE, "random bytes:");
 	for (i = 0; i < nbytes; i++)
 		sprintf(out + 2 * i, "%02x", r[i]);
 }
@@ -384,8 +385,8 @@ main(int argc, char *argv[])
 
 	domain = strrchr(sc.from, '@') + 1;
 	/* The time stamp and 96 random bits make the id unique. */
-	if (getentropy(rb, sizeof(rb)) == -1)
-		die(EX_STORE, "getentropy:");
+	if (sys_random(rb, sizeof(rb)) == -1)
+		die(EX_STORE, "random bytes:");
 	if (mime_message_id(msgid, sizeof(msgid), now, rb, sizeof(rb),
 	    domain) == -1)
 		die(EX_USAGE, "MAIL_FROM: the domain is too long");

@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -20,15 +19,14 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #include "config.h"
 #include "http.h"
 #include "log.h"
 #include "machttp.h"
+#include "priv.h"
 #include "settings.h"
+#include "sys.h"
 
 #define USAGE "usage: machttp [-Ahqv] [-c maxconn] [-d dir] [-k idle] " \
 	"[-l addr:port] [-s dir]\n               [-t timeout] [-u user]\n"
@@ -314,8 +312,8 @@ listen_on(const char *spec, int backlog)
 	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0)
 		die(2, "listen address %s: %s", spec, gai_strerror(rc));
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-		    ai->ai_protocol);
+		fd = sys_socket(ai->ai_family, ai->ai_socktype,
+		    ai->ai_protocol, 1);
 		if (fd == -1)
 			continue;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -346,6 +344,7 @@ static void
 drop_privileges(const char *user)
 {
 	struct passwd *pw;
+	struct ms_err e;
 
 	if (geteuid() != 0)
 		return;
@@ -354,15 +353,10 @@ drop_privileges(const char *user)
 		die(2, "-u %s: no such user", user);
 	if (pw->pw_uid == 0)
 		die(2, "-u %s: will not serve as root", user);
-	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
-	    setuid(pw->pw_uid) == -1)
-		die(3, "cannot become %s:", user);
-	if (setuid(0) != -1)
-		die(3, "privileges were not dropped");
-#ifdef __linux__
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		ms_warn("PR_SET_NO_NEW_PRIVS:");
-#endif
+	if (priv_become(pw->pw_uid, pw->pw_gid, 0, &e) == -1)
+		die(3, "cannot become %s: %s", user, e.msg);
+	if (priv_lockdown(&e) == -1)
+		ms_warn("%s", e.msg);
 	ms_info("running as %s (uid %lu)", user, (unsigned long)pw->pw_uid);
 }
 

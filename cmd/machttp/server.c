@@ -1,6 +1,7 @@
 /*
- * server.c - the event loop: one thread, epoll (edge-triggered) on Linux,
- * poll elsewhere, keep-alive and pipelining, bounded in size and time.
+ * server.c - the event loop: one thread, lib/evloop (epoll on Linux,
+ * kqueue on macOS and the BSDs, poll elsewhere), keep-alive and
+ * pipelining, bounded in size and time.
  *
  * A connection is a small state machine: READ a head (at most
  * HTTP_MAX_HEAD bytes, within the header timeout), WRITE the answer
@@ -8,8 +9,10 @@
  * then READ again or, when the connection is to close, LINGER: shut
  * down our side and drain what the client still sends for a moment, so
  * that unread bytes do not turn the close into a reset that would lose
- * the answer. Each state runs until the socket would block, which is
- * what edge-triggered epoll needs and what poll is fine with.
+ * the answer. Each state runs until the socket would block; then the
+ * connection says what it waits for (readable in READ and LINGER,
+ * writable in WRITE), which costs nothing when it is what it waited for
+ * before, the usual case of a keep-alive connection.
  *
  * Timers: every timeout of one kind has the same length, so a FIFO list
  * per kind is sorted by deadline; setting a timer moves the connection
@@ -17,10 +20,9 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,18 +31,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(__linux__) && !defined(MACHTTP_POLL)
-#define USE_EPOLL 1
-#include <sys/epoll.h>
-#endif
-
+#include "evloop.h"
 #include "log.h"
 #include "machttp.h"
+#include "sys.h"
 
 #define LINGER_S 2		/* draining after our answer, seconds */
 #define QUIT_S 5		/* finishing answers on SIGTERM, seconds */
 #define RUN_BUDGET 32		/* pipelined requests served in one go */
 #define ACCEPT_BURST 64
+#define MAXEVENTS 256
+#define TAG_LISTENER 0		/* a connection's tag is its address */
 /* Bytes one connection may write before the others get their turn: a
  * large answer to a fast reader must not hold up everyone's small one. */
 #define WRITE_QUANTUM (64u << 10)
@@ -91,9 +92,7 @@ struct server {
 	int lfd;
 	int listening;		/* the listener is being watched */
 	int64_t accept_resume;	/* when to listen again, 0: now */
-#ifdef USE_EPOLL
-	int epfd;
-#endif
+	struct evloop *ev;
 	struct conn **conns;
 	size_t nconns, hardcap, maxconn;
 	struct tlist t[T_NKIND];
@@ -105,10 +104,6 @@ struct server {
 	int quitting;
 	int64_t quit_deadline;
 };
-
-#ifdef USE_EPOLL
-static char listener_tag;	/* the listener's mark in epoll events */
-#endif
 
 static void conn_run(struct server *s, struct conn *c);
 
@@ -184,8 +179,7 @@ conn_close(struct server *s, struct conn *c)
 		return;
 	c->dead = 1;
 	timer_unlink(s, c);
-	/* Closing the descriptor also takes it out of the epoll set. */
-	close(c->fd);
+	evloop_close(s->ev, c->fd);
 	c->fd = -1;
 	last = s->conns[--s->nconns];
 	s->conns[c->pidx] = last;
@@ -414,7 +408,7 @@ again(struct server *s, struct conn *c)
 }
 
 static void
-conn_run(struct server *s, struct conn *c)
+conn_step(struct server *s, struct conn *c)
 {
 	struct http_req req;
 	struct ms_err e = { "" };
@@ -489,6 +483,22 @@ conn_run(struct server *s, struct conn *c)
 	}
 }
 
+/* Run c until it would block, then wait for what it waits for. */
+static void
+conn_run(struct server *s, struct conn *c)
+{
+	struct ms_err e;
+
+	conn_step(s, c);
+	if (c->dead)
+		return;
+	if (evloop_set(s->ev, c->fd, c->state == C_WRITE ? EV_OUT : EV_IN,
+	    (uint64_t)(uintptr_t)c, &e) == -1) {
+		ms_warn("%s: %s", c->peer, e.msg);
+		conn_close(s, c);
+	}
+}
+
 static void
 on_timeout(struct server *s, struct conn *c)
 {
@@ -513,20 +523,16 @@ on_timeout(struct server *s, struct conn *c)
 static void
 listener_watch(struct server *s, int on)
 {
+	struct ms_err e;
+
 	if (s->listening == on || s->lfd == -1)
 		return;
-#ifdef USE_EPOLL
-	struct epoll_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.ptr = &listener_tag;
-	if (epoll_ctl(s->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, s->lfd,
-	    &ev) == -1) {
-		ms_warn("epoll_ctl:");
+	if (on && evloop_set(s->ev, s->lfd, EV_IN, TAG_LISTENER, &e) == -1) {
+		ms_warn("%s", e.msg);
 		return;
 	}
-#endif
+	if (!on)
+		(void)evloop_del(s->ev, s->lfd);
 	s->listening = on;
 }
 
@@ -536,6 +542,7 @@ accept_some(struct server *s)
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	struct conn *c;
+	struct ms_err e;
 	char host[INET6_ADDRSTRLEN];
 	int fd, i, one = 1;
 
@@ -546,17 +553,7 @@ accept_some(struct server *s)
 			return;
 		}
 		sl = sizeof(ss);
-#ifdef SOCK_NONBLOCK
-		fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-#else
-		fd = accept(s->lfd, (struct sockaddr *)&ss, &sl);
-		if (fd != -1 && (fcntl(fd, F_SETFL, O_NONBLOCK) == -1 ||
-		    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)) {
-			close(fd);
-			continue;
-		}
-#endif
+		fd = sys_accept(s->lfd, (struct sockaddr *)&ss, &sl);
 		if (fd == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -592,20 +589,12 @@ accept_some(struct server *s)
 		}
 		c->pidx = s->nconns;
 		s->conns[s->nconns++] = c;
-#ifdef USE_EPOLL
-		{
-			struct epoll_event ev;
-
-			memset(&ev, 0, sizeof(ev));
-			ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-			ev.data.ptr = c;
-			if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
-				ms_warn("epoll_ctl:");
-				conn_close(s, c);
-				continue;
-			}
+		if (evloop_set(s->ev, fd, EV_IN, (uint64_t)(uintptr_t)c,
+		    &e) == -1) {
+			ms_warn("%s", e.msg);
+			conn_close(s, c);
+			continue;
 		}
-#endif
 		timer_set(s, c, T_HEADER);
 		if (s->nconns > s->maxconn) {
 			/* Over the cap: a clear answer rather than silence. */
@@ -705,14 +694,9 @@ serve(struct app *a, int lfd)
 {
 	struct server s;
 	const struct opts *o = a->o;
+	struct ev evs[MAXEVENTS];
+	struct ms_err e;
 	int n, i, status = 0;
-#ifdef USE_EPOLL
-	struct epoll_event evs[256];
-#else
-	struct pollfd *pfd;
-	struct conn **pc;
-	size_t np;
-#endif
 
 	memset(&s, 0, sizeof(s));
 	s.a = a;
@@ -728,20 +712,12 @@ serve(struct app *a, int lfd)
 		ms_error("out of memory");
 		return 3;
 	}
-#ifdef USE_EPOLL
-	if ((s.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
-		ms_error("epoll_create1:");
+	if ((s.ev = evloop_new(&e)) == NULL) {
+		ms_error("%s", e.msg);
 		free(s.conns);
 		return 3;
 	}
-#else
-	pfd = calloc(s.hardcap + 1, sizeof(*pfd));
-	pc = calloc(s.hardcap + 1, sizeof(*pc));
-	if (pfd == NULL || pc == NULL) {
-		ms_error("out of memory");
-		return 3;
-	}
-#endif
+	ms_info("event loop: %s", evloop_backend());
 	s.now = ms_now_ns();
 	update_date(&s);
 	listener_watch(&s, 1);
@@ -758,25 +734,7 @@ serve(struct app *a, int lfd)
 		}
 		/* At most a second: a signal between the check above and
 		 * the wait is seen within that. */
-#ifdef USE_EPOLL
-		n = epoll_wait(s.epfd, evs, (int)(sizeof(evs) / sizeof(evs[0])),
-		    next_timeout(&s, 1000));
-#else
-		np = 0;
-		if (s.listening) {
-			pfd[np].fd = s.lfd;
-			pfd[np].events = POLLIN;
-			pc[np++] = NULL;
-		}
-		for (size_t k = 0; k < s.nconns; k++) {
-			struct conn *c = s.conns[k];
-
-			pfd[np].fd = c->fd;
-			pfd[np].events = c->state == C_WRITE ? POLLOUT : POLLIN;
-			pc[np++] = c;
-		}
-		n = poll(pfd, np, next_timeout(&s, 1000));
-#endif
+		n = evloop_wait(s.ev, evs, MAXEVENTS, next_timeout(&s, 1000));
 		if (n == -1 && errno != EINTR) {
 			ms_error("wait:");
 			status = 3;
@@ -785,28 +743,20 @@ serve(struct app *a, int lfd)
 		s.now = ms_now_ns();
 		update_date(&s);
 		a->gen++;
-#ifdef USE_EPOLL
 		for (i = 0; i < n; i++) {
-			if (evs[i].data.ptr == &listener_tag) {
+			struct conn *c;
+
+			if (evs[i].tag == TAG_LISTENER) {
 				if (s.listening)
 					accept_some(&s);
 				continue;
 			}
-			conn_run(&s, evs[i].data.ptr);
+			/* A connection closed in this round is still
+			 * allocated (freed below): its flag says so. */
+			c = (struct conn *)(uintptr_t)evs[i].tag;
+			if (!c->dead)
+				conn_run(&s, c);
 		}
-#else
-		for (size_t k = 0; n > 0 && k < np; k++) {
-			if (pfd[k].revents == 0)
-				continue;
-			if (pc[k] == NULL) {
-				if (s.listening)
-					accept_some(&s);
-			} else if (!pc[k]->dead) {
-				conn_run(&s, pc[k]);
-			}
-		}
-		(void)i;
-#endif
 		run_again(&s);
 		expire(&s);
 		free_dead(&s);
@@ -815,14 +765,11 @@ serve(struct app *a, int lfd)
 		conn_close(&s, s.conns[s.nconns - 1]);
 	run_again(&s);
 	free_dead(&s);
-	if (s.lfd != -1)
+	if (s.lfd != -1) {
+		listener_watch(&s, 0);
 		close(s.lfd);
-#ifdef USE_EPOLL
-	close(s.epfd);
-#else
-	free(pfd);
-	free(pc);
-#endif
+	}
+	evloop_free(s.ev);
 	free(s.conns);
 	return status;
 }

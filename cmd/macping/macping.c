@@ -7,10 +7,16 @@
  * sockets that need privileges are opened; every privilege is dropped;
  * then the targets are read and checked (a bad one stops the run before
  * anything is sent), names are resolved, and the sweep runs.
+ *
+ * Exit status (lib/exitcode.h): 0 some live host printed, 1 none, 2 a
+ * usage error (options, targets, a method this system cannot give),
+ * 3 a system failure (memory, the sweep, a read or write error).
+ *
+ * Built portably, this file needs one BSD interface beyond POSIX:
+ * getifaddrs(3) and its IFF_* flags (every system macscan runs on has
+ * them).
  */
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/types.h>
 
 #include <arpa/inet.h>
@@ -19,11 +25,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 
-#include <linux/capability.h>
-#include <linux/if_packet.h>
-
 #include <errno.h>
-#include <grp.h>
 #include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,8 +33,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "log.h"
 #include "macping.h"
+#include "priv.h"
 #include "record.h"
 #include "stream.h"
 #include "target.h"
@@ -69,7 +73,7 @@ num(int flag, const char *what, const char *s, long long min, long long max)
 	long long v;
 
 	if (ms_strtonum(s, min, max, &v, &errstr) == -1)
-		die(2, "-%c: %s is %s: %s", flag, what, errstr, s);
+		die(MS_EXIT_USAGE, "-%c: %s is %s: %s", flag, what, errstr, s);
 	return v;
 }
 
@@ -90,11 +94,11 @@ parse_methods(const char *s)
 		else if (n == 3 && strncmp(p, "arp", 3) == 0)
 			bit = M_ARP;
 		else
-			die(2, "-m: unknown method '%.*s': use icmp, tcp or "
+			die(MS_EXIT_USAGE, "-m: unknown method '%.*s': use icmp, tcp or "
 			    "arp, separated by commas", (int)(n > 32 ? 32 : n),
 			    p);
 		if (m & bit)
-			die(2, "-m: method '%.*s' given twice", (int)n, p);
+			die(MS_EXIT_USAGE, "-m: method '%.*s' given twice", (int)n, p);
 		m |= bit;
 		if (p[n] == '\0')
 			break;
@@ -115,18 +119,18 @@ parse_ports(struct opts *o, const char *s)
 		long long v;
 
 		if (n == 0)
-			die(2, "-p: empty port in '%.32s'", s);
+			die(MS_EXIT_USAGE, "-p: empty port in '%.32s'", s);
 		if (n >= sizeof(tok))
-			die(2, "-p: port is invalid: %.*s", (int)(n > 32 ? 32 :
+			die(MS_EXIT_USAGE, "-p: port is invalid: %.*s", (int)(n > 32 ? 32 :
 			    n), p);
 		memcpy(tok, p, n);
 		tok[n] = '\0';
 		v = num('p', "port", tok, 1, 65535);
 		for (k = 0; k < o->nports; k++)
 			if (o->ports[k] == v)
-				die(2, "-p: port %lld given twice", v);
+				die(MS_EXIT_USAGE, "-p: port %lld given twice", v);
 		if (o->nports == MAXPORTS)
-			die(2, "-p: more than %d ports", MAXPORTS);
+			die(MS_EXIT_USAGE, "-p: more than %d ports", MAXPORTS);
 		o->ports[o->nports++] = (uint16_t)v;
 		if (p[n] == '\0')
 			break;
@@ -149,38 +153,13 @@ fopen_real(const char *path)
 	if (ruid == euid && rgid == egid)
 		return fopen(path, "re");
 	if (setegid(rgid) == -1 || seteuid(ruid) == -1)
-		die(2, "seteuid:");
+		die(MS_EXIT_SYSTEM, "seteuid:");
 	fp = fopen(path, "re");
 	saved = errno;
 	if (seteuid(euid) == -1 || setegid(egid) == -1)
-		die(2, "seteuid:");
+		die(MS_EXIT_SYSTEM, "seteuid:");
 	errno = saved;
 	return fp;
-}
-
-/*
- * Open the ICMP socket: raw (CAP_NET_RAW) or else datagram (a group in
- * net.ipv4.ping_group_range). Returns the kind, fd -1 when neither.
- */
-static enum icmp_kind
-open_icmp(int *fd, int *err)
-{
-	*fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    IPPROTO_ICMP);
-	if (*fd != -1) {
-		/* Only echo replies and the errors about our echoes. */
-		uint32_t filter = ~((1U << 0) | (1U << 3) | (1U << 11));
-
-		(void)setsockopt(*fd, SOL_RAW, 1 /* ICMP_FILTER */, &filter,
-		    sizeof(filter));
-		return ICMP_RAW;
-	}
-	*fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    IPPROTO_ICMP);
-	if (*fd != -1)
-		return ICMP_DGRAM;
-	*err = errno;
-	return ICMP_NONE;
 }
 
 /*
@@ -191,141 +170,27 @@ open_icmp(int *fd, int *err)
 static void
 drop_privileges(void)
 {
-	struct __user_cap_header_struct hdr;
-	struct __user_cap_data_struct data[2];
+	struct ms_err e;
+	int r;
 
 	if (getuid() == 0 || geteuid() == 0) {
 		struct passwd *pw = getpwnam("nobody");
 		uid_t uid = pw != NULL ? pw->pw_uid : 65534;
 		gid_t gid = pw != NULL ? pw->pw_gid : 65534;
-		int cap;
 
-		/* The bounding set, while CAP_SETPCAP is still ours (a
-		 * container may refuse: the rest still holds). */
-		for (cap = 0; cap < 64; cap++)
-			if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1 &&
-			    errno == EINVAL)
-				break;
-		/*
-		 * In a user namespace (unshare -r), setgroups may be denied
-		 * (EPERM) and nobody unmapped (EINVAL); in a container, root
-		 * may lack CAP_SETUID (EPERM). The user then stays, with no
-		 * capability left below.
-		 */
-		if (setgroups(1, &gid) == -1 && errno != EPERM)
-			die(2, "setgroups:");
-		if (setresgid(gid, gid, gid) == -1 && errno != EINVAL &&
-		    errno != EPERM)
-			die(2, "setresgid:");
-		if (setresuid(uid, uid, uid) == -1) {
-			if (errno == EINVAL)
-				ms_debug("nobody is not mapped here: keeping "
-				    "uid %u without capabilities",
-				    (unsigned)getuid());
-			else if (errno == EPERM)
-				ms_warn("cannot become nobody (no CAP_SETUID): "
-				    "keeping uid %u without capabilities",
-				    (unsigned)getuid());
-			else
-				die(2, "setresuid:");
-		} else if (setuid(0) != -1 || geteuid() == 0)
-			die(2, "could not drop root privileges");
+		if ((r = priv_become(uid, gid, PRIV_MAY_KEEP, &e)) == -1)
+			die(MS_EXIT_SYSTEM, "%s", e.msg);
+		if (r == EINVAL)
+			ms_debug("nobody is not mapped here: keeping uid %u "
+			    "without capabilities", (unsigned)getuid());
+		else if (r != 0)
+			ms_warn("cannot become nobody (no CAP_SETUID): keeping "
+			    "uid %u without capabilities", (unsigned)getuid());
 	}
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.version = _LINUX_CAPABILITY_VERSION_3;
-	memset(data, 0, sizeof(data));
-	if (syscall(SYS_capset, &hdr, data) == -1)
-		die(2, "capset:");
-	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		die(2, "prctl(PR_SET_NO_NEW_PRIVS):");
+	if (priv_lockdown(&e) == -1)
+		die(MS_EXIT_SYSTEM, "%s", e.msg);
 	ms_debug("privileges dropped: uid %u, gid %u", (unsigned)getuid(),
 	    (unsigned)getgid());
-}
-
-int
-spans_add(struct spans *s, uint32_t first, uint32_t last)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		struct span *v;
-
-		if (cap > SIZE_MAX / sizeof(*v) ||
-		    (v = realloc(s->v, cap * sizeof(*v))) == NULL)
-			return -1;
-		s->v = v;
-		s->cap = cap;
-	}
-	s->v[s->n].first = first;
-	s->v[s->n].last = last;
-	s->n++;
-	return 0;
-}
-
-static int
-cmp_span(const void *a, const void *b)
-{
-	const struct span *x = a, *y = b;
-
-	if (x->first != y->first)
-		return x->first < y->first ? -1 : 1;
-	return x->last < y->last ? -1 : x->last > y->last;
-}
-
-void
-spans_merge(struct spans *s)
-{
-	size_t i, j = 0;
-
-	if (s->n == 0)
-		return;
-	qsort(s->v, s->n, sizeof(*s->v), cmp_span);
-	for (i = 1; i < s->n; i++) {
-		if (s->v[j].last == UINT32_MAX ||
-		    s->v[i].first <= s->v[j].last + 1) {
-			if (s->v[i].last > s->v[j].last)
-				s->v[j].last = s->v[i].last;
-		} else
-			s->v[++j] = s->v[i];
-	}
-	s->n = j + 1;
-}
-
-uint64_t
-spans_count(const struct spans *s)
-{
-	uint64_t n = 0;
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		n += (uint64_t)s->v[i].last - s->v[i].first + 1;
-	return n;
-}
-
-int
-spans_has(const struct spans *s, uint32_t addr)
-{
-	size_t lo = 0, hi = s->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->v[mid].last < addr)
-			lo = mid + 1;
-		else if (s->v[mid].first > addr)
-			hi = mid;
-		else
-			return 1;
-	}
-	return 0;
-}
-
-void
-spans_free(struct spans *s)
-{
-	free(s->v);
-	s->v = NULL;
-	s->n = s->cap = 0;
 }
 
 /*
@@ -344,7 +209,7 @@ add_range(struct spans *s, uint32_t first, uint32_t last)
 		last--;
 	}
 	if (spans_add(s, first, last) == -1)
-		die(2, "out of memory");
+		die(MS_EXIT_SYSTEM, "out of memory");
 }
 
 /* Parse the targets of one line, separated by blanks; -1 if any is bad
@@ -358,7 +223,7 @@ add_line(struct target_list *tl, const char *name, unsigned long lineno,
 	int bad = 0;
 
 	if ((copy = strdup(line)) == NULL)
-		die(2, "out of memory");
+		die(MS_EXIT_SYSTEM, "out of memory");
 	for (tok = strtok_r(copy, " \t", &save); tok != NULL;
 	    tok = strtok_r(NULL, " \t", &save)) {
 		if (tok[0] == '#')
@@ -413,7 +278,7 @@ read_targets(struct target_list *tl, FILE *fp, const char *name)
 	stream_init(&st, fp, name, 64 * 1024);
 	while ((r = stream_line(&st, &line, &len, &e)) != STREAM_EOF) {
 		if (r == STREAM_FAIL)
-			die(2, "%s", e.msg);
+			die(MS_EXIT_SYSTEM, "%s", e.msg);
 		if (r == STREAM_BAD) {
 			ms_error("%s", e.msg);
 			bad++;
@@ -446,48 +311,6 @@ prefix_len(uint32_t mask)
 	return n;
 }
 
-/* This machine's IPv4 addresses and the MACs of their interfaces: an
- * answer from one of them has no neighbour entry. */
-static void
-local_macs(const struct ifaddrs *ifa, struct nent **vp, size_t *np)
-{
-	const struct ifaddrs *i, *j;
-	struct nent *v = NULL;
-	size_t n = 0;
-
-	for (i = ifa; i != NULL; i = i->ifa_next) {
-		const struct sockaddr_in *a;
-
-		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
-			continue;
-		a = (const struct sockaddr_in *)(const void *)i->ifa_addr;
-		for (j = ifa; j != NULL; j = j->ifa_next) {
-			const struct sockaddr_ll *ll;
-			struct nent *nv;
-
-			if (j->ifa_addr == NULL ||
-			    j->ifa_addr->sa_family != AF_PACKET ||
-			    strcmp(j->ifa_name, i->ifa_name) != 0)
-				continue;
-			ll = (const struct sockaddr_ll *)(const void *)
-			    j->ifa_addr;
-			if (ll->sll_halen != 6 || j->ifa_flags & IFF_LOOPBACK ||
-			    memcmp(ll->sll_addr, "\0\0\0\0\0\0", 6) == 0)
-				break;
-			if ((nv = realloc(v, (n + 1) * sizeof(*v))) == NULL)
-				die(2, "out of memory");
-			v = nv;
-			memset(&v[n], 0, sizeof(v[n]));
-			v[n].addr = ntohl(a->sin_addr.s_addr);
-			memcpy(v[n].mac, ll->sll_addr, 6);
-			n++;
-			break;
-		}
-	}
-	*vp = v;
-	*np = n;
-}
-
 /* The subnets of the up, non-loopback interfaces, named on stderr. */
 static void
 local_subnets(const struct ifaddrs *ifa, struct spans *s, int force)
@@ -518,7 +341,7 @@ local_subnets(const struct ifaddrs *ifa, struct spans *s, int force)
 		n = (uint64_t)last - net + 1;
 		target_fmt(net, buf);
 		if (n > SWEEP_MAX && !force)
-			die(2, "%s/%d on %s: %llu addresses: more than a /16 "
+			die(MS_EXIT_USAGE, "%s/%d on %s: %llu addresses: more than a /16 "
 			    "needs -F", buf, plen, i->ifa_name,
 			    (unsigned long long)n);
 		ms_warn("sweeping %s/%d on %s", buf, plen, i->ifa_name);
@@ -526,12 +349,12 @@ local_subnets(const struct ifaddrs *ifa, struct spans *s, int force)
 		any = 1;
 	}
 	if (!any)
-		die(2, "no targets, and no up, non-loopback IPv4 interface "
+		die(MS_EXIT_USAGE, "no targets, and no up, non-loopback IPv4 interface "
 		    "to sweep");
 }
 
-static void
-print_host(const struct found *f, void *arg)
+static int
+print_host(const struct found *f, void *arg, struct ms_err *e)
 {
 	struct out *out = arg;
 	const struct opts *o = out->o;
@@ -553,12 +376,12 @@ print_host(const struct found *f, void *arg)
 	}
 	if (o->apple_only && !f->ssh &&
 	    (vendor == NULL || strcmp(vendor, "Apple") != 0))
-		return;
+		return 0;
 	if (f->rtt_ns >= 0)
 		snprintf(rtt, sizeof(rtt), "%.2f", (double)f->rtt_ns / 1e6);
 	if (o->json) {
 		json_t *rec = record_new();
-		struct ms_err e;
+		int r;
 
 		if (rec == NULL || record_set_str(rec, "ip", ip) == -1 ||
 		    (f->has_mac && record_set_str(rec, "mac", mac) == -1) ||
@@ -567,20 +390,24 @@ print_host(const struct found *f, void *arg)
 		    (f->rtt_ns >= 0 && record_set_real(rec, "rtt_ms",
 		    (double)((f->rtt_ns + 500) / 1000) / 1e3) == -1) ||
 		    record_set_str(rec, "seen_by", f->method == M_ICMP ?
-		    "icmp" : f->method == M_TCP ? "tcp" : "arp") == -1)
-			die(2, "out of memory");
-		if (stream_write(stdout, rec, &e) == -1)
-			die(2, "%s", e.msg);
+		    "icmp" : f->method == M_TCP ? "tcp" : "arp") == -1) {
+			json_decref(rec);
+			return ms_err_set(e, "out of memory");
+		}
+		r = stream_write(stdout, rec, e);
 		json_decref(rec);
+		if (r == -1)
+			return -1;
 	} else {
 		printf("%s\t%s\t%s\t%s\t%s\n", ip, f->has_mac ? mac : "-",
 		    private ? "private" : vendor != NULL ? vendor : "-",
 		    f->rtt_ns >= 0 ? rtt : "-", f->method == M_ICMP ? "icmp" :
 		    f->method == M_TCP ? "tcp" : "arp");
 		if (fflush(stdout) == EOF)
-			die(2, "write error:");
+			return ms_err_set(e, "write error:");
 	}
 	out->printed++;
+	return 0;
 }
 
 int
@@ -602,7 +429,7 @@ main(int argc, char *argv[])
 	uint64_t count;
 	long bad = 0, live;
 	int ch, icmp_err = 0, i, read_stdin;
-	char msg[256];
+	struct ms_err e;
 
 	log_init(argv[0]);
 	memset(&o, 0, sizeof(o));
@@ -655,7 +482,7 @@ main(int argc, char *argv[])
 				ms_verbosity++;
 			break;
 		default:
-			usage(stderr, 2);
+			usage(stderr, MS_EXIT_USAGE);
 		}
 	}
 	argc -= optind;
@@ -665,7 +492,7 @@ main(int argc, char *argv[])
 	/* What needs the privileges we are about to drop. */
 	if (o.file != NULL && strcmp(o.file, "-") != 0 &&
 	    (tf = fopen_real(o.file)) == NULL)
-		die(2, "%s:", o.file);
+		die(MS_EXIT_USAGE, "%s:", o.file);
 	if ((ouipath = getenv("MACPING_OUI")) == NULL || *ouipath == '\0')
 		ouipath = oui_default_path();
 	of = fopen_real(ouipath);
@@ -675,21 +502,21 @@ main(int argc, char *argv[])
 	io.icmp_fd = -1;
 	io.icmp_kind = ICMP_NONE;
 	if (o.methods & M_ICMP) {
-		io.icmp_kind = open_icmp(&io.icmp_fd, &icmp_err);
+		io.icmp_kind = icmp_open(&io.icmp_fd, &icmp_err);
 		if (io.icmp_kind == ICMP_NONE) {
 			if (o.methods_given)
-				die(2, "icmp: %s: needs CAP_NET_RAW, or a "
-				    "group in net.ipv4.ping_group_range; -m "
-				    "tcp,arp works without", strerror(icmp_err));
+				die(MS_EXIT_USAGE, "icmp: %s: needs %s; -m "
+				    "tcp,arp works without", strerror(icmp_err),
+				    icmp_needs());
 			ms_info("icmp: %s: sweeping without it",
 			    strerror(icmp_err));
 			o.methods &= ~(unsigned)M_ICMP;
 		}
 	}
-	if (neigh_open(&nb, msg, sizeof(msg)) == -1) {
+	if (neigh_open(&nb, &e) == -1) {
 		if (o.methods_given && o.methods & M_ARP)
-			die(2, "arp: %s", msg);
-		ms_info("%s: MAC addresses unknown", msg);
+			die(MS_EXIT_USAGE, "arp: %s", e.msg);
+		ms_info("%s: MAC addresses unknown", e.msg);
 		o.methods &= ~(unsigned)M_ARP;
 	}
 	drop_privileges();
@@ -700,8 +527,6 @@ main(int argc, char *argv[])
 
 	/* The targets: all of them are checked before anything is sent. */
 	for (i = 0; i < argc; i++) {
-		struct ms_err e;
-
 		if (target_list_add(&tl, argv[i], &e) == -1) {
 			ms_error("%s", e.msg);
 			bad++;
@@ -722,17 +547,17 @@ main(int argc, char *argv[])
 	if (read_stdin)
 		bad += read_targets(&tl, stdin, "<stdin>");
 	if (bad > 0)
-		exit(2);
+		exit(MS_EXIT_USAGE);
 	if (o.methods == 0)
-		die(2, "no method left to sweep with");
+		die(MS_EXIT_USAGE, "no method left to sweep with");
 
 	if (getifaddrs(&ifa) == -1)
-		die(2, "getifaddrs:");
+		die(MS_EXIT_SYSTEM, "getifaddrs:");
 	if (argc == 0 && o.file == NULL && !read_stdin)
 		local_subnets(ifa, &sp, o.force);
 	else if (tl.n == 0) {
 		ms_warn("no targets");
-		exit(1);
+		exit(MS_EXIT_SOME);
 	}
 	/* Addresses first, names counted as one each: the limit is
 	 * checked before any name is looked up. */
@@ -745,7 +570,7 @@ main(int argc, char *argv[])
 		if (tl.v[i].name != NULL)
 			count++;
 	if (count > SWEEP_MAX && !o.force)
-		die(2, "%llu addresses to sweep: more than a /16 (%llu) needs "
+		die(MS_EXIT_USAGE, "%llu addresses to sweep: more than a /16 (%llu) needs "
 		    "-F", (unsigned long long)count, SWEEP_MAX);
 	target_iter_init(&it, &tl);
 	while (target_iter_next(&it, &addr, &name) == 1) {
@@ -765,29 +590,32 @@ main(int argc, char *argv[])
 		addr = ntohl(((const struct sockaddr_in *)(const void *)
 		    res->ai_addr)->sin_addr.s_addr);
 		if (spans_add(&sp, addr, addr) == -1)
-			die(2, "out of memory");
+			die(MS_EXIT_SYSTEM, "out of memory");
 		freeaddrinfo(res);
 	}
 	target_list_free(&tl);
 	spans_merge(&sp);
 
 	if ((out.oui = oui_open(of)) == NULL)
-		die(2, "out of memory");
+		die(MS_EXIT_SYSTEM, "out of memory");
 	out.o = &o;
 	out.printed = 0;
 	io.neigh = &nb;
-	local_macs(ifa, &local, &io.nlocal);
+	if (neigh_local(ifa, &local, &io.nlocal) == -1)
+		die(MS_EXIT_SYSTEM, "out of memory");
 	io.local = local;
 	freeifaddrs(ifa);
-	live = sp.n > 0 ? sweep_run(&o, &sp, &io, print_host, &out) : 0;
+	live = sp.n > 0 ? sweep_run(&o, &sp, &io, print_host, &out, &e) : 0;
 	if (live < 0)
-		exit(2);
+		die(MS_EXIT_SYSTEM, "%s", e.msg);
 	oui_close(out.oui);
 	neigh_close(&nb);
 	if (io.icmp_fd != -1)
 		close(io.icmp_fd);
 	spans_free(&sp);
 	free(local);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		die(MS_EXIT_SYSTEM, "write error:");
 	close_stdout();
-	return out.printed > 0 ? 0 : 1;
+	return out.printed > 0 ? MS_EXIT_OK : MS_EXIT_SOME;
 }

@@ -1,5 +1,6 @@
 /*
- * sweep.c - the sweep: one epoll loop, no thread or process per address.
+ * sweep.c - the sweep: one event loop (lib/evloop: epoll, kqueue or
+ * poll), no thread or process per address.
  *
  * A host is a slot holding one probe per method (an ICMP echo, a TCP
  * connect per port, or a UDP datagram that only makes the kernel resolve
@@ -18,18 +19,19 @@
  * replies are matched by identifier and sequence number through a map
  * from sequence to host slot; a slot's generation tells a late answer
  * from an answer for the host that now uses the slot.
+ *
+ * Errors: a failure of the system (memory, the event loop) is kept in
+ * sw->err, the first one only, and ends the loop at its next turn;
+ * sweep_run then frees everything and returns -1 with it. Nothing here
+ * exits: macping's main decides.
  */
-#include <sys/epoll.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
 
-#include <linux/errqueue.h>
-#include <linux/neighbour.h>
-
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +39,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "evloop.h"
 #include "log.h"
 #include "macping.h"
+#include "sys.h"
 #include "util.h"
 
 #define NSEC		1000000000LL
@@ -59,7 +63,7 @@ enum { S_IDLE, S_PENDING, S_ANSWERED, S_FAILED, S_TIMEDOUT };
 enum { L_NONE, L_SEND, L_WAIT };
 enum { SENT, SEND_AGAIN, SEND_NOFD };
 
-/* Tags of the epoll events that are not TCP probes. */
+/* Tags of the events that are not TCP probes. */
 #define TAG_SPECIAL	(1ULL << 63)
 #define TAG_ICMP	(TAG_SPECIAL | 1)
 #define TAG_NETLINK	(TAG_SPECIAL | 2)
@@ -106,7 +110,9 @@ struct sw {
 	struct sweep_io *io;
 	found_fn report;
 	void *arg;
-	int ep;
+	struct evloop *ev;
+	int failed;		/* err holds the first system failure */
+	struct ms_err err;
 	int udp_fd;
 	int nprobes;
 	int p22;		/* index of the tcp/22 probe, or -1 */
@@ -145,6 +151,29 @@ struct sw {
 };
 
 static void host_check(struct sw *sw, struct host *h);
+
+/* Keep the first system failure; the loop ends at its next turn. */
+static void MS_PRINTF(2, 3)
+sw_fail(struct sw *sw, const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+	size_t n;
+
+	if (sw->failed)
+		return;
+	sw->failed = 1;
+	va_start(ap, fmt);
+	vsnprintf(sw->err.msg, sizeof(sw->err.msg), fmt, ap);
+	va_end(ap);
+	n = strlen(fmt);
+	if (n > 0 && fmt[n - 1] == ':') {
+		size_t len = strlen(sw->err.msg);
+
+		snprintf(sw->err.msg + len, sizeof(sw->err.msg) - len, " %s",
+		    strerror(saved));
+	}
+}
 
 static void
 list_push(struct list *l, struct host *h, int which)
@@ -207,25 +236,28 @@ progress(struct sw *sw, int64_t now, int force)
 static void
 report(struct sw *sw, const struct found *f)
 {
+	struct ms_err e;
+
+	if (sw->failed)
+		return;
 	progress_clear(sw);
-	sw->report(f, sw->arg);
+	if (sw->report(f, sw->arg, &e) == -1) {
+		sw->failed = 1;
+		sw->err = e;
+	}
 }
 
 /* Remember a live host; it is reported when its MAC address is known. */
 static void
 add_found(struct sw *sw, const struct found *f)
 {
-	if (sw->nfound == sw->capfound) {
-		size_t cap = sw->capfound ? sw->capfound * 2 : 64;
-		struct found *v = realloc(sw->found, cap * sizeof(*v));
-
-		if (v == NULL)
-			die(2, "out of memory");
-		sw->found = v;
-		sw->capfound = cap;
+	if (ms_grow(&sw->found, &sw->capfound, sw->nfound + 1,
+	    sizeof(*sw->found)) == -1) {
+		sw_fail(sw, "out of memory");
+		return;
 	}
 	sw->found[sw->nfound++] = *f;
-	if (sw->io->neigh->fd == -1) {
+	if (!sw->io->neigh->open) {
 		report(sw, &sw->found[sw->nfound - 1]);
 		sw->resolved = sw->nfound;
 	} else
@@ -235,19 +267,19 @@ add_found(struct sw *sw, const struct found *f)
 /* Close a connected socket with a reset rather than a FIN: no
  * TIME_WAIT, no sshd left waiting for a banner exchange. */
 static void
-abort_close(int fd)
+abort_close(struct sw *sw, int fd)
 {
 	struct linger lg = { 1, 0 };
 
 	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	close(fd);
+	evloop_close(sw->ev, fd);
 }
 
 static void
 probe_close(struct sw *sw, struct probe *p)
 {
 	if (p->fd != -1) {
-		close(p->fd);
+		evloop_close(sw->ev, p->fd);
 		p->fd = -1;
 		sw->fds_open--;
 		sw->fd_stalled = 0;
@@ -385,19 +417,26 @@ host_new(struct sw *sw, uint32_t addr)
 		if (sw->nslots == sw->capslots) {
 			size_t cap = sw->capslots ? sw->capslots * 2 : 256;
 
-			if ((v = realloc(sw->slots, cap * sizeof(*v))) == NULL)
-				die(2, "out of memory");
+			if ((v = realloc(sw->slots, cap * sizeof(*v))) ==
+			    NULL) {
+				sw_fail(sw, "out of memory");
+				return NULL;
+			}
 			sw->slots = v;
 			if ((f = realloc(sw->freeslots, cap *
-			    sizeof(*f))) == NULL)
-				die(2, "out of memory");
+			    sizeof(*f))) == NULL) {
+				sw_fail(sw, "out of memory");
+				return NULL;
+			}
 			sw->freeslots = f;
 			sw->capslots = cap;
 		}
 		h = calloc(1, sizeof(*h) + (size_t)sw->nprobes *
 		    sizeof(struct probe));
-		if (h == NULL)
-			die(2, "out of memory");
+		if (h == NULL) {
+			sw_fail(sw, "out of memory");
+			return NULL;
+		}
 		h->slot = slot;
 		sw->slots[sw->nslots++] = h;
 	}
@@ -537,7 +576,7 @@ send_tcp(struct sw *sw, struct host *h, int i)
 {
 	struct probe *p = &h->p[i];
 	struct sockaddr_in sin;
-	struct epoll_event ev;
+	struct ms_err e;
 	int fd, r;
 
 	if (sw->fds_open >= sw->fd_cap) {
@@ -552,7 +591,7 @@ send_tcp(struct sw *sw, struct host *h, int i)
 			h->ssh_done = 1;
 		return SENT;
 	}
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = sys_socket(AF_INET, SOCK_STREAM, 0, 1);
 	if (fd == -1) {
 		if (errno == EMFILE || errno == ENFILE) {
 			/* The real limit is lower than we thought. */
@@ -565,7 +604,11 @@ send_tcp(struct sw *sw, struct host *h, int i)
 		}
 		if (errno == ENOBUFS || errno == ENOMEM)
 			return SEND_AGAIN;
-		die(2, "socket:");
+		sw_fail(sw, "socket:");
+		p->state = S_FAILED;
+		if (i == sw->p22)
+			h->ssh_done = 1;
+		return SENT;
 	}
 	sin_of(&sin, h->addr, p->port);
 	p->sent = ms_now_ns();
@@ -575,7 +618,7 @@ send_tcp(struct sw *sw, struct host *h, int i)
 	if (r == 0 || (r == -1 && errno == ECONNREFUSED)) {
 		/* Loopback answers at once. */
 		if (r == 0)
-			abort_close(fd);
+			abort_close(sw, fd);
 		else
 			close(fd);
 		p->state = S_ANSWERED;
@@ -602,12 +645,15 @@ send_tcp(struct sw *sw, struct host *h, int i)
 			h->unreach = 1;
 		return SENT;
 	}
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLOUT;
-	ev.data.u64 = (uint64_t)h->gen << 32 | (uint64_t)h->slot << 8 |
-	    (uint64_t)i;
-	if (epoll_ctl(sw->ep, EPOLL_CTL_ADD, fd, &ev) == -1)
-		die(2, "epoll_ctl:");
+	if (evloop_set(sw->ev, fd, EV_OUT, (uint64_t)h->gen << 32 |
+	    (uint64_t)h->slot << 8 | (uint64_t)i, &e) == -1) {
+		close(fd);
+		sw_fail(sw, "%s", e.msg);
+		p->state = S_FAILED;
+		if (i == sw->p22)
+			h->ssh_done = 1;
+		return SENT;
+	}
 	p->fd = fd;
 	p->state = S_PENDING;
 	h->npending++;
@@ -778,9 +824,9 @@ on_echo_reply(struct sw *sw, uint16_t seq, uint32_t from, int64_t now)
 }
 
 static void
-on_icmp_error(struct sw *sw, uint16_t seq, uint32_t dst, int type,
-    int code)
+on_icmp_error(void *arg, uint16_t seq, uint32_t dst, int type, int code)
 {
+	struct sw *sw = arg;
 	struct host *h;
 	int i;
 
@@ -807,12 +853,16 @@ get16(const uint8_t *b)
 	return (uint16_t)(b[0] << 8 | b[1]);
 }
 
-/* An ICMP message of n bytes from src; raw says whether the identifier
- * is ours to check (the kernel checks it on datagram sockets). */
+/* An ICMP message of n bytes from src; hdr says it came with its IP
+ * header, as errors come as data then. The identifier is ours to check
+ * on a raw socket only: a datagram socket may set it itself (Linux
+ * does), and the cookie tells our echoes apart anyway. */
 static void
 icmp_message(struct sw *sw, const uint8_t *m, size_t n, uint32_t src,
-    int raw, int64_t now)
+    int hdr, int64_t now)
 {
+	int raw = sw->io->icmp_kind == ICMP_RAW;
+
 	if (n < 8)
 		return;
 	if (m[0] == 0 && m[1] == 0) {		/* echo reply */
@@ -822,7 +872,7 @@ icmp_message(struct sw *sw, const uint8_t *m, size_t n, uint32_t src,
 		if (raw && get16(m + 4) != sw->icmp_id)
 			return;
 		on_echo_reply(sw, get16(m + 6), src, now);
-	} else if (raw && (m[0] == 3 || m[0] == 11)) {
+	} else if (hdr && (m[0] == 3 || m[0] == 11)) {
 		/* Unreachable or time exceeded: the IP header and the first
 		 * 8 bytes of our echo request follow. */
 		const uint8_t *ip = m + 8;
@@ -833,18 +883,23 @@ icmp_message(struct sw *sw, const uint8_t *m, size_t n, uint32_t src,
 		ihl = (size_t)(ip[0] & 0x0f) * 4;
 		if (ihl < 20 || n < 8 + ihl + 8 || ip[9] != IPPROTO_ICMP)
 			return;
-		if (ip[ihl] != 8 || get16(ip + ihl + 4) != sw->icmp_id)
+		if (ip[ihl] != 8 || (raw && get16(ip + ihl + 4) != sw->icmp_id))
 			return;
 		on_icmp_error(sw, get16(ip + ihl + 6), get32(ip + 16), m[0],
 		    m[1]);
 	}
 }
 
+/*
+ * Raw sockets, and macOS's datagram sockets too, deliver each packet
+ * with its IP header; Linux's datagram sockets deliver the ICMP message
+ * alone. An echo reply or an ICMP error never starts with 0x4_, an IPv4
+ * header always does: the packet says which form it has.
+ */
 static void
 read_icmp(struct sw *sw, int64_t now)
 {
 	uint8_t buf[2048];
-	int raw = sw->io->icmp_kind == ICMP_RAW;
 	int k;
 
 	for (k = 0; k < 4096; k++) {
@@ -853,7 +908,7 @@ read_icmp(struct sw *sw, int64_t now)
 		ssize_t n;
 		size_t ihl;
 
-		n = recvfrom(sw->io->icmp_fd, buf, sizeof(buf), MSG_DONTWAIT,
+		n = recvfrom(sw->io->icmp_fd, buf, sizeof(buf), 0,
 		    (struct sockaddr *)&from, &fl);
 		now = ms_now_ns();
 		if (n == -1) {
@@ -862,72 +917,23 @@ read_icmp(struct sw *sw, int64_t now)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
 			/* An error of the datagram socket surfaces here too:
-			 * read it from the error queue. */
+			 * icmp_errors reads it. */
 			return;
 		}
-		if (fl < sizeof(from) || from.sin_family != AF_INET)
+		if (fl < sizeof(from) || from.sin_family != AF_INET || n < 1)
 			continue;
-		if (!raw) {
+		if ((buf[0] >> 4) != 4) {
 			icmp_message(sw, buf, (size_t)n,
 			    ntohl(from.sin_addr.s_addr), 0, now);
 			continue;
 		}
-		if (n < 20 || (buf[0] >> 4) != 4)
+		if (n < 20)
 			continue;
 		ihl = (size_t)(buf[0] & 0x0f) * 4;
 		if (ihl < 20 || (size_t)n < ihl)
 			continue;
 		icmp_message(sw, buf + ihl, (size_t)n - ihl, get32(buf + 12),
 		    1, now);
-	}
-}
-
-/* Datagram sockets report ICMP errors through the error queue
- * (IP_RECVERR): the payload is our echo request. */
-static void
-read_icmp_errors(struct sw *sw)
-{
-	int k;
-
-	for (k = 0; k < 4096; k++) {
-		uint8_t buf[512], cbuf[512];
-		struct sockaddr_in dst;
-		struct iovec iov = { buf, sizeof(buf) };
-		struct msghdr mh;
-		struct cmsghdr *c;
-		ssize_t n;
-
-		memset(&mh, 0, sizeof(mh));
-		mh.msg_name = &dst;
-		mh.msg_namelen = sizeof(dst);
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		n = recvmsg(sw->io->icmp_fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		if (n < 8 || buf[0] != 8 || mh.msg_namelen < sizeof(dst))
-			continue;
-		for (c = CMSG_FIRSTHDR(&mh); c != NULL;
-		    c = CMSG_NXTHDR(&mh, c)) {
-			struct sock_extended_err ee;
-
-			if (c->cmsg_level != IPPROTO_IP ||
-			    c->cmsg_type != IP_RECVERR ||
-			    c->cmsg_len < CMSG_LEN(sizeof(ee)))
-				continue;
-			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
-			if (ee.ee_origin != SO_EE_ORIGIN_ICMP &&
-			    ee.ee_origin != SO_EE_ORIGIN_LOCAL)
-				continue;
-			on_icmp_error(sw, get16(buf + 6),
-			    ntohl(dst.sin_addr.s_addr), ee.ee_type,
-			    ee.ee_code);
-		}
 	}
 }
 
@@ -949,7 +955,7 @@ on_tcp(struct sw *sw, uint64_t tag, uint32_t events, int64_t now)
 	p = &h->p[i];
 	if (p->state != S_PENDING || p->fd == -1)
 		return;
-	if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+	if (!(events & (EV_OUT | EV_ERR | EV_HUP)))
 		return;
 	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &el) == -1)
 		err = errno;
@@ -957,7 +963,7 @@ on_tcp(struct sw *sw, uint64_t tag, uint32_t events, int64_t now)
 	if (err == 0 || err == ECONNREFUSED) {
 		/* Connected or refused (RST): either way, alive. */
 		if (err == 0) {
-			abort_close(p->fd);
+			abort_close(sw, p->fd);
 			p->fd = -1;
 			sw->fds_open--;
 			sw->fd_stalled = 0;
@@ -990,8 +996,10 @@ arp_only(struct sw *sw, int64_t now)
 	uint32_t *seen;
 	size_t i, n = sw->nfound;
 
-	if ((seen = malloc((n ? n : 1) * sizeof(*seen))) == NULL)
-		die(2, "out of memory");
+	if ((seen = malloc((n ? n : 1) * sizeof(*seen))) == NULL) {
+		sw_fail(sw, "out of memory");
+		return;
+	}
 	for (i = 0; i < n; i++)
 		seen[i] = sw->found[i].addr;
 	qsort(seen, n, sizeof(*seen), cmp_addr);
@@ -1011,7 +1019,7 @@ arp_only(struct sw *sw, int64_t now)
 		 * if it was confirmed during this sweep: an old entry of a
 		 * host that left must not make it live.
 		 */
-		if (!(ne->state & (NUD_REACHABLE | NUD_PERMANENT)) &&
+		if (ne->state != NE_REACHABLE && ne->state != NE_PERMANENT &&
 		    (sw->start == 0 || ne->confirmed_ns >
 		    now - sw->start + CONFIRM_SLACK_NS))
 			continue;
@@ -1066,7 +1074,7 @@ neigh_lost(struct sw *sw, const char *msg)
 
 	ms_warn("%s: MAC addresses unknown", msg);
 	if (sw->io->neigh->fd != -1)
-		(void)epoll_ctl(sw->ep, EPOLL_CTL_DEL, sw->io->neigh->fd, NULL);
+		(void)evloop_del(sw->ev, sw->io->neigh->fd);
 	neigh_close(sw->io->neigh);
 	for (i = sw->resolved; i < sw->nfound; i++)
 		report(sw, &sw->found[i]);
@@ -1076,12 +1084,29 @@ neigh_lost(struct sw *sw, const char *msg)
 		sw->final = 3;
 }
 
+/* Start a dump of the table; a reader that answers at once (the routing
+ * sysctl) has it complete on return. */
+static void
+dump_start(struct sw *sw, int64_t now)
+{
+	struct ms_err e;
+	int r;
+
+	sw->dump_upto = sw->nfound;
+	sw->dump_last = now;
+	sw->want_dump = 0;
+	if ((r = neigh_dump_start(sw->io->neigh, &e)) == -1)
+		neigh_lost(sw, e.msg);
+	else if (r == 1)
+		dump_done(sw, now);
+}
+
 static void
 maybe_dump(struct sw *sw, int64_t now)
 {
 	struct neigh *nb = sw->io->neigh;
 
-	if (nb->fd == -1) {
+	if (!nb->open) {
 		if (sw->final > 0)
 			sw->final = 3;
 		return;
@@ -1090,40 +1115,26 @@ maybe_dump(struct sw *sw, int64_t now)
 		return;
 	if (sw->final == 1) {
 		/* After the last timeout: one more dump, for ARP. */
-		if (neigh_dump_start(nb) == -1) {
-			neigh_lost(sw, "neighbour table");
-			return;
-		}
 		sw->final = 2;
 		ms_debug("last timeout after %.3f s: reading the neighbour "
 		    "table", (double)(now - sw->start) / NSEC);
-		sw->dump_upto = sw->nfound;
-		sw->dump_last = now;
-		sw->want_dump = 0;
+		dump_start(sw, now);
 		return;
 	}
 	if (!sw->want_dump || now < sw->dump_last + DUMP_GAP_NS)
 		return;
-	if (neigh_dump_start(nb) == -1) {
-		neigh_lost(sw, "neighbour table");
-		return;
-	}
-	sw->dump_upto = sw->nfound;
-	sw->dump_last = now;
-	sw->want_dump = 0;
+	dump_start(sw, now);
 }
 
-static void
-setup(struct sw *sw)
+static int
+setup(struct sw *sw, struct ms_err *e)
 {
 	struct rlimit rl;
-	struct epoll_event ev;
 	uint8_t rnd[10];
-	int one = 1;
 
-	if ((sw->ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
-		die(2, "epoll_create1:");
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+	if ((sw->ev = evloop_new(e)) == NULL)
+		return -1;
+	if (sys_random(rnd, sizeof(rnd)) == -1) {
 		uint64_t t = (uint64_t)ms_now_ns() ^ (uint64_t)getpid() << 32;
 
 		memcpy(rnd, &t, 8);
@@ -1133,48 +1144,22 @@ setup(struct sw *sw)
 	memcpy(sw->cookie, rnd, 8);
 	sw->icmp_id = (uint16_t)(rnd[8] << 8 | rnd[9]);
 	if ((sw->seqmap = malloc(65536 * sizeof(*sw->seqmap))) == NULL)
-		die(2, "out of memory");
+		return ms_err_set(e, "out of memory");
 	memset(sw->seqmap, 0xff, 65536 * sizeof(*sw->seqmap));
 	sw->seq_next = (uint16_t)(rnd[0] << 8 | rnd[1]);
 
-	if (sw->io->icmp_fd != -1) {
-		int sz = 4 << 20;
-
-		/* Probes to unresolved neighbours wait in the kernel,
-		 * charged to this socket: room for a /24 and more. */
-		if (setsockopt(sw->io->icmp_fd, SOL_SOCKET, SO_SNDBUFFORCE,
-		    &sz, sizeof(sz)) == -1)
-			(void)setsockopt(sw->io->icmp_fd, SOL_SOCKET,
-			    SO_SNDBUF, &sz, sizeof(sz));
-		if (setsockopt(sw->io->icmp_fd, SOL_SOCKET, SO_RCVBUFFORCE,
-		    &sz, sizeof(sz)) == -1)
-			(void)setsockopt(sw->io->icmp_fd, SOL_SOCKET,
-			    SO_RCVBUF, &sz, sizeof(sz));
-		if (sw->io->icmp_kind == ICMP_DGRAM)
-			(void)setsockopt(sw->io->icmp_fd, IPPROTO_IP,
-			    IP_RECVERR, &one, sizeof(one));
-		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN;
-		ev.data.u64 = TAG_ICMP;
-		if (epoll_ctl(sw->ep, EPOLL_CTL_ADD, sw->io->icmp_fd,
-		    &ev) == -1)
-			die(2, "epoll_ctl:");
-	}
-	if (sw->io->neigh->fd != -1) {
-		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN;
-		ev.data.u64 = TAG_NETLINK;
-		if (epoll_ctl(sw->ep, EPOLL_CTL_ADD, sw->io->neigh->fd,
-		    &ev) == -1)
-			die(2, "epoll_ctl:");
-	}
-	sw->udp_fd = -1;
+	if (sw->io->icmp_fd != -1 && evloop_set(sw->ev, sw->io->icmp_fd,
+	    EV_IN, TAG_ICMP, e) == -1)
+		return -1;
+	if (sw->io->neigh->open && sw->io->neigh->fd != -1 &&
+	    evloop_set(sw->ev, sw->io->neigh->fd, EV_IN, TAG_NETLINK,
+	    e) == -1)
+		return -1;
 	if (sw->nprobes > 0 && !(sw->o->methods & M_TCP) &&
 	    !(sw->o->methods & M_ICMP && sw->io->icmp_fd != -1)) {
-		sw->udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
+		sw->udp_fd = sys_socket(AF_INET, SOCK_DGRAM, 0, 1);
 		if (sw->udp_fd == -1)
-			die(2, "socket:");
+			return ms_err_set(e, "socket:");
 	}
 
 	/* As many TCP sockets as the descriptor limit allows, less a
@@ -1192,21 +1177,46 @@ setup(struct sw *sw)
 	} else
 		sw->fd_cap = 1024;
 	sw->fd_cap = sw->fd_cap > 64 + 16 ? sw->fd_cap - 64 : 16;
-	ms_debug("up to %ld TCP sockets at once", sw->fd_cap);
+	ms_debug("up to %ld TCP sockets at once, %s loop", sw->fd_cap,
+	    evloop_backend());
 
 	/* Every live host may hold retries + 1 sequence numbers: keep the
 	 * map at most half full so a free number is found at once. */
 	sw->max_inflight = 32768 / (size_t)(sw->o->retries + 1);
 	if (sw->max_inflight < 64)
 		sw->max_inflight = 64;
+	return 0;
+}
+
+static void
+on_event(struct sw *sw, const struct ev *ev, int64_t now)
+{
+	struct ms_err e;
+	int r;
+
+	if (ev->tag == TAG_ICMP) {
+		if (ev->events & EV_ERR)
+			icmp_errors(sw->io->icmp_fd, sw->io->icmp_kind,
+			    on_icmp_error, sw);
+		if (ev->events & EV_IN)
+			read_icmp(sw, now);
+	} else if (ev->tag == TAG_NETLINK) {
+		if (!sw->io->neigh->open)
+			return;
+		if ((r = neigh_read(sw->io->neigh, &e)) == 1)
+			dump_done(sw, now);
+		else if (r == -1)
+			neigh_lost(sw, e.msg);
+	} else
+		on_tcp(sw, ev->tag, ev->events, now);
 }
 
 long
 sweep_run(const struct opts *o, const struct spans *s, struct sweep_io *io,
-    found_fn fn, void *arg)
+    found_fn fn, void *arg, struct ms_err *e)
 {
 	struct sw sw;
-	struct epoll_event evs[MAXEVENTS];
+	struct ev evs[MAXEVENTS];
 	size_t i;
 
 	memset(&sw, 0, sizeof(sw));
@@ -1215,6 +1225,7 @@ sweep_run(const struct opts *o, const struct spans *s, struct sweep_io *io,
 	sw.report = fn;
 	sw.arg = arg;
 	sw.spans = s;
+	sw.udp_fd = -1;
 	sw.total = spans_count(s);
 	sw.snext = s->n > 0 ? s->v[0].first : 0;
 	sw.interval = NSEC / o->rate;
@@ -1230,10 +1241,11 @@ sweep_run(const struct opts *o, const struct spans *s, struct sweep_io *io,
 	}
 	if (sw.nprobes == 0 && o->methods & M_ARP)
 		sw.nprobes = 1;		/* the UDP datagram */
-	setup(&sw);
+	if (setup(&sw, &sw.err) == -1)
+		sw.failed = 1;
 	sw.next_slot = ms_now_ns();
 
-	for (;;) {
+	while (!sw.failed) {
 		int64_t now = ms_now_ns(), t = INT64_MAX;
 		int n, k, timeout;
 
@@ -1242,7 +1254,7 @@ sweep_run(const struct opts *o, const struct spans *s, struct sweep_io *io,
 		if (sw.exhausted && sw.inuse == 0 && sw.final == 0)
 			sw.final = 1;
 		maybe_dump(&sw, now);
-		if (sw.final == 3)
+		if (sw.final == 3 || sw.failed)
 			break;
 		progress(&sw, now, 0);
 
@@ -1264,44 +1276,31 @@ sweep_run(const struct opts *o, const struct spans *s, struct sweep_io *io,
 			timeout = 60000;
 		else
 			timeout = (int)((t - now + MSEC - 1) / MSEC);
-		if (timeout == -1 && !io->neigh->busy)
-			die(2, "internal error: nothing to wait for");
-		n = epoll_wait(sw.ep, evs, MAXEVENTS, timeout);
+		if (timeout == -1 && !io->neigh->busy) {
+			sw_fail(&sw, "internal error: nothing to wait for");
+			break;
+		}
+		n = evloop_wait(sw.ev, evs, MAXEVENTS, timeout);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			die(2, "epoll_wait:");
+			sw_fail(&sw, "waiting for events:");
+			break;
 		}
 		now = ms_now_ns();
-		for (k = 0; k < n; k++) {
-			uint64_t tag = evs[k].data.u64;
-
-			if (tag == TAG_ICMP) {
-				if (evs[k].events & EPOLLERR)
-					read_icmp_errors(&sw);
-				if (evs[k].events & EPOLLIN)
-					read_icmp(&sw, now);
-			} else if (tag == TAG_NETLINK) {
-				char msg[256];
-				int r = neigh_read(io->neigh, msg, sizeof(msg));
-
-				if (r == 1)
-					dump_done(&sw, now);
-				else if (r == -1)
-					neigh_lost(&sw, msg);
-			} else
-				on_tcp(&sw, tag, evs[k].events, now);
-		}
+		for (k = 0; k < n && !sw.failed; k++)
+			on_event(&sw, &evs[k], now);
 	}
 	if (o->progress) {
 		/* The last figures stay on the screen. */
 		progress(&sw, ms_now_ns(), 1);
 		log_progress_end();
 	}
-	ms_info("%llu addresses, %llu packets, %zu live hosts in %.3f s",
-	    (unsigned long long)sw.total, (unsigned long long)sw.packets,
-	    sw.nfound + sw.nfound_arp, sw.start ?
-	    (double)(ms_now_ns() - sw.start) / NSEC : 0.0);
+	if (!sw.failed)
+		ms_info("%llu addresses, %llu packets, %zu live hosts in "
+		    "%.3f s", (unsigned long long)sw.total,
+		    (unsigned long long)sw.packets, sw.nfound + sw.nfound_arp,
+		    sw.start ? (double)(ms_now_ns() - sw.start) / NSEC : 0.0);
 
 	for (i = 0; i < sw.nslots; i++) {
 		if (sw.slots[i]->inuse)
@@ -1314,6 +1313,11 @@ sweep_run(const struct opts *o, const struct spans *s, struct sweep_io *io,
 	free(sw.found);
 	if (sw.udp_fd != -1)
 		close(sw.udp_fd);
-	close(sw.ep);
+	evloop_free(sw.ev);
+	if (sw.failed) {
+		if (e != NULL)
+			*e = sw.err;
+		return -1;
+	}
 	return (long)(sw.nfound + sw.nfound_arp);
 }

@@ -42,7 +42,12 @@ static const char *const probe_fields[] = {
 	"disk_free_bytes", "disk_available_bytes", "battery_present",
 	"battery_percent", "battery_state", "ac_power", "battery_cycles",
 	"battery_health_percent", "battery_condition", "uptime_s",
-	"console_user", "scanned_at", NULL
+	"console_user", "scanned_at", "probe_incomplete", "filevault",
+	"filevault_percent", "sip", "ssv", "gatekeeper", "firewall",
+	"updates_pending", "updates_restart", "updates_checked_at",
+	"xprotect_version", "backup", "backup_last_at", "disk_smart",
+	"memory_pressure", "platform_uuid", "hw_macs", "mdm_enrolled",
+	"dep_enrolled", NULL
 };
 
 /* What the workers' done() calls share; they run one at a time. */

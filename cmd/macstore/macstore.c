@@ -935,6 +935,18 @@ bstate_of(const json_t *v)
 	return NULL;
 }
 
+/* 1 if s holds w, ignoring case (strcasestr is not POSIX). */
+static int
+has_word(const char *s, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (; *s != '\0'; s++)
+		if (strncasecmp(s, w, n) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * Convert one value; 1 set, 0 when it cannot be read (the field stays as
  * it was, under its own name), -1 out of memory.
@@ -960,11 +972,9 @@ map_value(json_t *out, const struct alias *a, const json_t *v)
 	case M_ARCH:
 		if ((s = json_string_value(v)) == NULL)
 			return 0;
-		if (strcasestr(s, "arm") != NULL ||
-		    strcasestr(s, "apple silicon") != NULL)
+		if (has_word(s, "arm") || has_word(s, "apple silicon"))
 			s = "arm64";
-		else if (strcasestr(s, "intel") != NULL ||
-		    strcasestr(s, "x86_64") != NULL)
+		else if (has_word(s, "intel") || has_word(s, "x86_64"))
 			s = "x86_64";
 		else
 			return 0;

@@ -160,6 +160,12 @@ check_eq "-f -: reads stdin" \
     "$(printf '%s\n' "$want_file" | grep -v ':8: ' | sed "s|$T/targets|<stdin>|")" \
     "$(printf '%s\n' "$err" | grep -v ':8: ')"
 refused "-f missing" "macping: $T/nope: No such file or directory" /dev/null -f "$T/nope"
+# A system failure is exit 3, not 2 (lib/exitcode.h): a target file
+# that opens but cannot be read.
+mp /dev/null -f /
+check_eq "-f /: exit 3" 3 "$rc"
+check_eq "-f /: message" "macping: /: read error: Is a directory" "$err"
+check_eq "-f /: nothing sent" 0 "$sent"
 
 # A line longer than 64 KiB is one error for that line.
 awk 'BEGIN { s = "1"; while (length(s) < 70000) s = s s; print "10.0.0.1"; print s }' \

@@ -27,8 +27,8 @@ check_eq "schedule -w writes the drop-in" "# Written by macscan schedule from th
 [Timer]
 OnCalendar=
 OnCalendar=Wed *-*-* 09:30:00" "$(cat "$T/units/macnotify.timer.d/schedule.conf")"
-check_eq "a bad day is refused" \
-    "macscan: CLEANUP_SCHEDULE_DAY: not a day of the week: 'someday'" \
+check_match "a bad day is refused, by the one configuration table" \
+    "CLEANUP_SCHEDULE_DAY: expected one of: monday .*: 'someday'" \
     "$(CLEANUP_SCHEDULE_DAY=someday macscan schedule 2>&1; true)"
 check_eq "a bad time is refused" 2 \
     "$(status env CLEANUP_SCHEDULE_TIME=25:00 macscan schedule 2>/dev/null)"

@@ -3,14 +3,18 @@
 failure tests of machttp. Each mode prints one JSON summary on stdout (or
 --out) when done; --ready FILE is written once its connections are open.
 
-    conns.py idle --port P --n N --hold S
-        N connections that never send a byte, held S seconds: how many
-        opened, how many the server answered (by status) or closed, and
-        after how long.
+    conns.py idle --port P --n N --hold S [--until-closed K]
+        N connections that never send a byte, held S seconds, or until
+        the server has closed K of them: how many opened, how many the
+        server answered (by status) or closed, and after how long.
     conns.py slowloris --port P --n N --hold S [--interval I]
+                                             [--until-closed K]
         N connections that send a request line, then one byte of a header
         field every I seconds, never ending the head: when the server
-        answered (status) and cut each one, seconds after it opened.
+        answered (status) and cut each one, seconds after it opened, the
+        fewest header bytes one of them sent, and the longest it had been
+        quiet when it was cut (a timer that each byte restarted would
+        leave at least the timeout).
     conns.py load --port P --conc C --seconds S [--path P]...
         C keep-alive clients requesting the paths in turn for S seconds
         (or until SIGTERM): statuses, errors, latencies.
@@ -68,18 +72,20 @@ def connect(port):
     return s
 
 
-def watch(socks, opened, hold, on_tick=None, tick=None):
-    """Wait up to hold seconds for the server to answer or close each
-    socket. Returns {fd: (status or None, eof_after or None, reset)}."""
+def watch(socks, opened, hold, on_tick=None, tick=None, until=None):
+    """Wait up to hold seconds (or until the server closed `until` of
+    them) for the server to answer or close each socket. Returns {fd:
+    [status or None, eof_after or None, reset, eof_at or None]}."""
     sel = selectors.DefaultSelector()
     res = {}
     for s in socks:
         sel.register(s, selectors.EVENT_READ)
-        res[s.fileno()] = [None, None, False]
+        res[s.fileno()] = [None, None, False, None]
     end = time.monotonic() + hold
     next_tick = time.monotonic() + tick if tick else None
     live = len(socks)
-    while live > 0:
+    closed = 0
+    while live > 0 and (until is None or closed < until):
         now = time.monotonic()
         if now >= end:
             break
@@ -101,9 +107,11 @@ def watch(socks, opened, hold, on_tick=None, tick=None):
                 if r[0] is None:
                     r[0] = status_of(data)
                 continue
-            r[1] = time.monotonic() - opened[s.fileno()]
+            r[3] = time.monotonic()
+            r[1] = r[3] - opened[s.fileno()]
             sel.unregister(s)
             live -= 1
+            closed += 1
     return res
 
 
@@ -111,7 +119,7 @@ def summary(a, n_open, failed, res, t_open):
     statuses = {}
     eof = []
     resets = 0
-    for st, after, reset in res.values():
+    for st, after, reset, _ in res.values():
         if st is not None:
             statuses[st] = statuses.get(st, 0) + 1
         if after is not None:
@@ -144,7 +152,7 @@ def open_many(a):
 def idle(a):
     socks, opened, failed, t = open_many(a)
     ready(a, "%d\n" % len(socks))
-    res = watch(socks, opened, a.hold)
+    res = watch(socks, opened, a.hold, until=a.until_closed)
     out(a, summary(a, len(socks), failed, res, t))
 
 
@@ -158,17 +166,24 @@ def slowloris(a):
             dead.add(s.fileno())
     ready(a, "%d\n" % len(socks))
     sent = [0]
+    per = {s.fileno(): 0 for s in socks}
+    last = {s.fileno(): opened[s.fileno()] for s in socks}
 
     def tick(sel):
         for key in list(sel.get_map().values()):
             try:
                 key.fileobj.send(b"a")
                 sent[0] += 1
+                per[key.fileobj.fileno()] += 1
+                last[key.fileobj.fileno()] = time.monotonic()
             except OSError:
                 pass
-    res = watch(socks, opened, a.hold, tick, a.interval)
+    res = watch(socks, opened, a.hold, tick, a.interval, a.until_closed)
     d = summary(a, len(socks), failed, res, t)
     d["header_bytes_sent"] = sent[0]
+    d["min_header_bytes"] = min(per.values()) if per else 0
+    quiet = [r[3] - last[fd] for fd, r in res.items() if r[3] is not None]
+    d["max_quiet_before_close"] = round(max(quiet), 3) if quiet else None
     out(a, d)
 
 
@@ -238,6 +253,7 @@ def main():
     ap.add_argument("--conc", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--path", action="append")
+    ap.add_argument("--until-closed", type=int)
     ap.add_argument("--ready")
     ap.add_argument("--out")
     a = ap.parse_args()

@@ -77,7 +77,7 @@ store=$T/store.ms:2500
 cp "$store/known_hosts" "$T/kh.before" 2> /dev/null || : > "$T/kh.before"
 set +e
 env SSH_KEY="$key" "$lab" exec /usr/bin/time -f %M -o "$T/final.time" \
-    "$O/bin/macprobe" -F none -d "$store" -t 8 < "$T/all.txt" \
+    "$O/bin/macprobe" -F none -d "$store" -t 60 < "$T/all.txt" \
     > "$T/final.ndjson" 2> "$T/final.err"
 rc=$?
 set -e

@@ -3,7 +3,7 @@
 # added to their host.env); once both probes are inside it, the first
 # Mac's whole sshd (listener and session processes, by pid) gets SIGKILL,
 # and the second Mac's network link goes down (no FIN, no RST: silence).
-# macprobe -t 10 must give the first an error (or timeout) and the second
+# macprobe -t 30 must give the first an error (or timeout) and the second
 # a timeout, both within the deadline, one line each in probe_error,
 # while every other Mac is ok; exit 1, no crash, bounded memory.
 . "$(dirname "$0")/../setup.sh"
@@ -11,7 +11,7 @@
 need_root
 need jq
 lab_up sd
-to=10
+to=30
 kb=$(mem_bound 60000)
 ips_of mac > "$T/macs.txt"
 ips_of stealth >> "$T/macs.txt"
@@ -21,7 +21,7 @@ cut=$(sed -n 2p "$T/macs.txt")
 mkdir -p "$T/flags"
 chmod 1777 "$T/flags"
 for ip in "$dead" "$cut"; do
-	inject "$ip" "case \${0##*/} in system_profiler) : > $T/flags/$ip; sleep 25 ;; esac"
+	inject "$ip" "case \${0##*/} in system_profiler) : > $T/flags/$ip; sleep 90 ;; esac"
 done
 
 # desc PID: the descendants of PID.
@@ -32,7 +32,7 @@ env SSH_KEY="$key" "$lab" exec /usr/bin/time -f %M -o "$T/p.time" \
     "$O/bin/macprobe" -v -F none -d "$T/store" -t "$to" \
     < "$T/macs.txt" > "$T/p.ndjson" 2> "$T/p.err" &
 ppid=$!
-if wait_for 15 test -f "$T/flags/$dead" -a -f "$T/flags/$cut"; then
+if wait_for 60 test -f "$T/flags/$dead" -a -f "$T/flags/$cut"; then
 	pass "both probes are inside system_profiler ($(($(now_ms) - t0)) ms)"
 else
 	fail "the probes never reached system_profiler"
@@ -50,7 +50,9 @@ echo "     | sshd killed and link cut $((tk - t0)) ms after the start; macprobe 
 no_crash "macprobe" "$rc" "$T/p.err"
 check_eq "macprobe: exit 1 (two hosts failed)" 1 "$rc"
 rss_below "macprobe" "$kb" "$(tail -n 1 "$T/p.time")"
-check "all done within the deadline + 2 s ($wall ms)" test "$wall" -le $(((to + 2) * 1000))
+# The deadline is the point: the run ends by it, with a 10 s margin for
+# a loaded 2-core machine (the hanging commands would take 90 s).
+check "all done within the deadline + 10 s ($wall ms)" test "$wall" -le $(((to + 10) * 1000))
 
 p=$(field "$T/p.ndjson" "$dead" probe)
 e=$(field "$T/p.ndjson" "$dead" probe_error)
@@ -60,16 +62,18 @@ check_match "sshd killed: error or timeout" '^(error|timeout)$' "$p"
 check_match "sshd killed: probe_error says the connection went" \
     '(closed|lost|reset|EOF|end of file|disconnect|timed out)' "$e"
 check_eq "sshd killed: probe_error is one line" 1 "$(printf '%s\n' "$e" | wc -l)"
-check "sshd killed: within the deadline ($s s <= $to s)" le "$s" "$to"
+check "sshd killed: within the deadline + 5 s ($s s <= $((to + 5)) s; the margin for a loaded machine)" \
+    le "$s" $((to + 5))
 p=$(field "$T/p.ndjson" "$cut" probe)
 e=$(field "$T/p.ndjson" "$cut" probe_error)
 s=$(secs_of "$T/p.err" "$cut")
 echo "     | link down: $p in $s s: $e"
 check_eq "link down: timeout" timeout "$p"
 check_match "link down: probe_error says so" "timed out after $to s" "$e"
-check "link down: at the deadline ($s s in [$((to - 1)), $((to + 1))])" \
+check "link down: not before the deadline ($s s >= $((to - 1)) s)" \
     le "$((to - 1))" "$s"
-check "link down: not past the deadline + 1 s" le "$s" $((to + 1))
+check "link down: not past the deadline + 5 s (margin for a loaded machine)" \
+    le "$s" $((to + 5))
 others=$(grep -vx -e "$dead" -e "$cut" "$T/macs.txt")
 check_eq "every other Mac ok" "$(echo "$others" | sort)" \
     "$(for ip in $others; do [ "$(field "$T/p.ndjson" "$ip" probe)" = ok ] &&

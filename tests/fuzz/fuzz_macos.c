@@ -1,5 +1,5 @@
 /*
- * fuzz_macos.c - libFuzzer harness for the parsers of lib/macos.c.
+ * fuzz_macos.c - libFuzzer harness for the parsers of lib/macos*.c.
  *
  * The first byte picks the parser (the whole probe most often, since it
  * reaches all the others); the rest is its input. Every parser must return
@@ -7,8 +7,8 @@
  * record_check accepts and record_dump turns into valid UTF-8 JSON.
  *
  *	clang -fsanitize=fuzzer,address,undefined -Ilib -D_GNU_SOURCE \
- *	    tests/fuzz/fuzz_macos.c lib/macos.c lib/record.c lib/util.c \
- *	    -ljansson -o fuzz_macos
+ *	    tests/fuzz/fuzz_macos.c lib/macos*.c lib/record.c lib/util.c \
+ *	    lib/rfc3339.c -ljansson -o fuzz_macos
  *	./fuzz_macos -max_total_time=60 tests/fuzz/corpus/macos
  */
 #include <stddef.h>
@@ -39,7 +39,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rec = record_new();
 	if (rec == NULL)
 		return 0;
-	switch (data[0] % 16) {
+	switch (data[0] % 32) {
 	case 0:
 		(void)macos_parse_pmset(s, n, rec);
 		break;
@@ -76,6 +76,48 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	}
+	case 8:
+		(void)macos_parse_fdesetup(s, n, rec);
+		break;
+	case 9:
+		(void)macos_parse_csrutil(s, n, rec);
+		(void)macos_parse_authroot(s, n, rec);
+		break;
+	case 10:
+		(void)macos_parse_spctl(s, n, rec);
+		(void)macos_parse_firewall(s, n, rec);
+		break;
+	case 11:
+		(void)macos_parse_softwareupdate(s, n, rec);
+		break;
+	case 12:
+		(void)macos_parse_su_prefs(s, n, rec);
+		(void)macos_parse_xprotect(s, n, rec);
+		break;
+	case 13:
+		/* Three texts: the first two bytes give two cut points. */
+		if (n >= 2) {
+			size_t a = (unsigned char)s[0] * n / 256 / 2;
+			size_t b = a + (unsigned char)s[1] * (n - a) / 256;
+
+			(void)macos_parse_tmutil(s, a, s + a, b - a, s + b,
+			    n - b, rec);
+		}
+		break;
+	case 14:
+		(void)macos_parse_smart(s, n, rec);
+		(void)macos_parse_enrollment(s, n, rec);
+		break;
+	case 15:
+		(void)macos_parse_platform(s, n, rec);
+		break;
+	case 16:
+		(void)macos_parse_ports(s, n, rec);
+		break;
+	case 17:
+		(void)macos_parse_sysctl(s, n / 2, s + n / 2, n - n / 2, rec);
+		(void)macos_parse_sysctl_chip(s, n, rec);
+		break;
 	default:
 		(void)macos_parse_probe(s, n, rec, &e);
 		break;

@@ -8,7 +8,15 @@ need_root
 
 export MACLAB_NAME=${MACLAB_PREFIX:-}ping
 lab=$top/tests/lab/maclab
-mp=$O/bin/macping
+# Every sweep here waits 3 s for answers (-t 3000; a test that needs
+# less says so with its own -t): a lab host answers within milliseconds,
+# but on a loaded 2-core machine the kernel's ARP timers and the lab's
+# namespaces wait for the CPU, and macping's default half second then
+# loses hosts. The margin: six times the default, twice with the retry.
+chmod 711 "$T"
+mp=$T/macping
+printf '#!/bin/sh\nexec "%s" -t 3000 "$@"\n' "$O/bin/macping" > "$mp"
+chmod 755 "$mp"
 scanner=198.18.0.1
 scanner_mac=02:00:c6:12:00:01
 net=198.18.0.0/24
@@ -158,6 +166,16 @@ check_eq "-f: the live ones, once" \
 run in_lab "$mp" localhost "$first"
 check_eq "host name: resolved" "$(printf '127.0.0.1\n%s' "$first")" \
     "$(sorted_ips "$T/out" | sort)"
+
+# A write error stops the sweep: exit 3 (a system failure), one line.
+run in_lab sh -c 'exec "$0" "$1" >/dev/full' "$mp" "$first"
+check_eq "stdout full: exit 3" 3 "$rc"
+check_eq "stdout full: one line" \
+    "macping: write error: No space left on device" "$(cat "$T/err")"
+run in_lab sh -c 'exec "$0" -j "$1" >/dev/full' "$mp" "$first"
+check_eq "stdout full, -j: exit 3" 3 "$rc"
+check_match "stdout full, -j: one line" '^macping: .*No space left on device$' \
+    "$(cat "$T/err")"
 
 # 6. Nobody there: exit 1, nothing printed.
 run in_lab "$mp" -R 0 -t 200 -f "$T/empty.ips"

@@ -16,8 +16,9 @@ done
 export MACLAB_NAME=${MACLAB_PREFIX:-}probe
 lab=$top/tests/lab/maclab
 mp=$O/bin/macprobe
-to=8			# the deadline of run 1 (the tarpit), seconds
-tl=20			# the deadline of the other runs
+to=30			# the deadline of run 1 (the tarpit), seconds: long
+			# enough for 16 simulated Macs on 2 loaded cores
+tl=60			# the deadline of the other runs
 export MACSCAN_CONF="$T/none.conf"	# no configuration file
 unset SSH_KEY SSH_PASSWORD SSH_PASSWORD_FILE SSH_USERNAME SSH_AUTH_SOCK \
     MACSCAN_DIR 2>/dev/null || true
@@ -118,7 +119,12 @@ cmp_expect() {
 	    "os_build", "arch", "disk_total_bytes", "disk_free_bytes",
 	    "disk_available_bytes", "battery_present", "battery_percent",
 	    "battery_state", "ac_power", "battery_cycles",
-	    "battery_health_percent", "battery_condition", "console_user"];
+	    "battery_health_percent", "battery_condition", "console_user",
+	    "filevault", "filevault_percent", "sip", "ssv", "gatekeeper",
+	    "firewall", "updates_pending", "updates_restart",
+	    "updates_checked_at", "xprotect_version", "backup",
+	    "backup_last_at", "disk_smart", "memory_pressure", "platform_uuid",
+	    "hw_macs", "mdm_enrolled", "dep_enrolled", "probe_incomplete"];
 	def abs_: if . < 0 then -. else . end;
 	$exp[] as $e
 	| ([$got[] | select(.ip == $e.ip)] | first) as $r
@@ -157,8 +163,11 @@ check_eq "run 1: every record is valid JSON with probe and scanned_at" \
     "$(jq -c 'select((.probe | type) == "string" and
         (.scanned_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")))' \
         "$T/run1.ndjson" | wc -l)"
-check "run 1: the tarpit did not delay the others (wall $wall ms <= $((to + 2)) s)" \
-    test "$wall" -le $(((to + 2) * 1000))
+# The tarpit costs no more than the deadline: the whole run ends within
+# it plus a margin of 10 s for starting sessions and writing records on
+# a loaded machine (the tarpit alone would take far longer without -t).
+check "run 1: the tarpit did not hold the run past its deadline (wall $wall ms <= $((to + 10)) s)" \
+    test "$wall" -le $(((to + 10) * 1000))
 check_match "run 1: summary on stderr" "^macprobe: [0-9]+ of 24 hosts failed$" \
     "$(tail -n 1 "$T/run1.err")"
 cmp_expect "$T/run1.ndjson" > "$T/cmp1"
@@ -171,10 +180,11 @@ for ip in $(cat "$T/macs.txt"); do
 	    n=$((n + 1))
 done
 check_eq "run 1: every Mac logged in with its key" "$(wc -l < "$T/macs.txt")" "$n"
-for ip in $(cat "$T/macs.txt"); do
-	s=$(secs_of "$T/run1.err" "$ip")
-	le "$s" $((to - 2)) || fail "run 1: $ip took $s s, more than $((to - 2)) s"
-done
+# Order, not time: every Mac's record is out before the tarpit's, which
+# waits for the deadline (how long the Macs take measures the lab's CPU).
+check_eq "run 1: every Mac's record before the tarpit's" "" \
+    "$(awk -v t="$tarpit" 'index($0, "\"ip\":\"" t "\"") { seen = 1; next }
+        seen && /"probe":"ok"/' "$T/run1.ndjson")"
 check_eq "stealth Mac (no ping): ok over ssh" ok "$(field "$T/run1.ndjson" "$stealth" probe)"
 check_eq "nossh: refused" refused "$(field "$T/run1.ndjson" "$nossh" probe)"
 check_match "nossh: probe_error" "port 22: Connection refused" \
@@ -183,7 +193,9 @@ check_eq "tarpit: timeout" timeout "$(field "$T/run1.ndjson" "$tarpit" probe)"
 check_match "tarpit: probe_error" "timed out after $to s waiting for the SSH banner" \
     "$(field "$T/run1.ndjson" "$tarpit" probe_error)"
 s=$(secs_of "$T/run1.err" "$tarpit")
-check "tarpit: within the deadline + 1 s ($s s)" le "$s" $((to + 1))
+# The deadline is the point here: not before it, and within it plus a
+# 5 s margin that holds on a loaded 2-core machine.
+check "tarpit: within the deadline + 5 s ($s s)" le "$s" $((to + 5))
 check "tarpit: not before the deadline ($s s)" le "$to" "$s"
 check_eq "tarpit: the last record out (completion order)" "$tarpit" \
     "$(tail -n 1 "$T/run1.ndjson" | jq -r .ip)"
@@ -193,15 +205,21 @@ check_match "badpass: probe_error" "^permission denied \(tried publickey;" \
 check_eq "linux: not_macos" not_macos "$(field "$T/run1.ndjson" "$linux" probe)"
 check_eq "linux: probe_error" "not macOS: Linux x86_64" \
     "$(field "$T/run1.ndjson" "$linux" probe_error)"
-check_match "garbage: ok, or error with the cap message" \
-    '^(ok|error output larger than 1 MiB)$' \
-    "$(rec "$T/run1.ndjson" "$garbage" | jq -r '[.probe, .probe_error // empty] | join(" ")')"
+# The garbage host: its uname prints binary noise, cut at its cap on the
+# Mac; no section gives anything of macOS, and the record says so.
+check_eq "garbage: error, no recognisable macOS section" \
+    'error|probe output unreadable: no recognisable macOS section: uname cut (exit status 0)' \
+    "$(rec "$T/run1.ndjson" "$garbage" | jq -r '"\(.probe)|\(.probe_error)"')"
+check_eq "garbage: no field of a Mac" "" \
+    "$(rec "$T/run1.ndjson" "$garbage" | jq -c 'select(has("hostname") or has("os_version") or has("arch"))')"
 for ip in $(ips_of ""); do
 	check_match "empty $ip: unreachable or timeout" '^(unreachable|timeout)$' \
 	    "$(field "$T/run1.ndjson" "$ip" probe)"
 	s=$(secs_of "$T/run1.err" "$ip")
-	check "empty $ip: within the deadline + 1 s ($s s)" le "$s" $((to + 1))
+	check "empty $ip: within the deadline + 5 s ($s s)" le "$s" $((to + 5))
 done
+check_eq "run 1: no Mac's record is incomplete" "" \
+    "$(jq -c 'select(.probe == "ok" and has("probe_incomplete")) | [.ip, .probe_incomplete]' "$T/run1.ndjson")"
 check_eq "failed hosts carry no probe fields" "" \
     "$(jq -c 'select(.probe != "ok" and .probe != "not_macos" and
         (has("hostname") or has("disk_free_bytes")))' "$T/run1.ndjson")"
@@ -430,9 +448,9 @@ echo "$garbage" | env SSH_KEY="$key" "$lab" exec /usr/bin/time -f '%M' -o "$T/ga
 set -e
 kb=$(tail -n 1 "$T/garbage.time")
 check "garbage host: peak memory bounded ($kb KB < 200 MB)" test "$kb" -lt 200000
-check_match "garbage host alone: ok, or error with the cap message" \
-    '^(ok|error output larger than 1 MiB)$' \
-    "$(jq -r '[.probe, .probe_error // empty] | join(" ")' "$T/garbage.ndjson")"
+check_eq "garbage host alone: the same error" \
+    'error|probe output unreadable: no recognisable macOS section: uname cut (exit status 0)' \
+    "$(jq -r '"\(.probe)|\(.probe_error)"' "$T/garbage.ndjson")"
 
 # Progress on a terminal: done/total, ok/failed.
 printf '%s\n%s\n%s\n' "$mac1" "$mac2" "$nossh" > "$T/three.txt"

@@ -120,12 +120,17 @@ START_TEST(refused)
 	ck_assert_str_eq(check("MACSCAN_LANG=de\n"),
 	    "t.conf:1: MACSCAN_LANG: expected fr or en: 'de'");
 	ck_assert_str_eq(check("CLEANUP_SCHEDULE_DAY=Friday\n"), "");
-	ck_assert_str_eq(check("CLEANUP_SCHEDULE_DAY=fri\n"),
+	ck_assert_str_eq(check("CLEANUP_SCHEDULE_DAY=fri\n"), "");
+	ck_assert_str_eq(check("CLEANUP_SCHEDULE_DAY=vendredi\n"),
 	    "t.conf:1: CLEANUP_SCHEDULE_DAY: expected one of: monday tuesday "
-	    "wednesday thursday friday saturday sunday: 'fri'");
+	    "wednesday thursday friday saturday sunday mon tue wed thu fri "
+	    "sat sun: 'vendredi'");
 	ck_assert_str_eq(check("CLEANUP_SCHEDULE_TIME=24:00\n"),
 	    "t.conf:1: CLEANUP_SCHEDULE_TIME: expected HH:MM: '24:00'");
 	ck_assert_str_eq(check("CLEANUP_SCHEDULE_TIME=09:30\n"), "");
+	ck_assert_str_eq(check("CLEANUP_SCHEDULE_TIME=9:30\n"), "");
+	ck_assert_str_eq(check("CLEANUP_SCHEDULE_TIME=9:3\n"),
+	    "t.conf:1: CLEANUP_SCHEDULE_TIME: expected HH:MM: '9:3'");
 	ck_assert_str_eq(check("MACHTTP_LISTEN=127.0.0.1\n"),
 	    "t.conf:1: MACHTTP_LISTEN: expected ADDRESS:PORT: '127.0.0.1'");
 	ck_assert_str_eq(check("MACHTTP_LISTEN=[::1]:8080\n"), "");

@@ -114,3 +114,63 @@ DISK_AVAILABLE_BYTES=$((DISK_FREE_BYTES + DISK_PURGEABLE_BYTES))
 # On AC: charger or UPS. pmset says 'Battery Power' only when the Mac's own
 # battery feeds it.
 if [ "$POWER_SOURCE" = "Battery Power" ]; then AC_POWER=false; else AC_POWER=true; fi
+
+# Posture (the probe's posture sections). FILEVAULT: on off encrypting
+# decrypting deferred (FV_PERCENT while encrypting or decrypting). SIP:
+# enabled disabled custom. SSV: enabled disabled prompt (two macOS
+# installations: csrutil asks which) none (a csrutil without
+# authenticated-root, before macOS 11). GATEKEEPER: enabled disabled.
+# FIREWALL: off on block_all; FIREWALL_WORDING new or old ("Firewall is
+# enabled. (State = 2)" for block_all before macOS 15).
+: "${FILEVAULT:=on}"
+: "${FV_PERCENT:=}"
+: "${SIP:=enabled}"
+if [ "${OS_VERSION%%.*}" -ge 11 ]; then : "${SSV:=enabled}"; else : "${SSV:=none}"; fi
+: "${GATEKEEPER:=enabled}"
+: "${FIREWALL:=off}"
+if [ "${OS_VERSION%%.*}" -ge 15 ]; then : "${FIREWALL_WORDING:=new}"; else : "${FIREWALL_WORDING:=old}"; fi
+# Updates macOS knows about: UPDATES_PENDING items, the first
+# UPDATES_RESTART of them needing a restart; the listing in the format of
+# that macOS (old before 10.15). SU_CHECKED_AGO_S: the last check, seconds
+# before the host came up.
+: "${UPDATES_PENDING:=0}"
+: "${UPDATES_RESTART:=0}"
+: "${SU_CHECKED_AGO_S:=20000}"
+SU_CHECKED=$((BOOT_TIME + UPTIME_S - SU_CHECKED_AGO_S))
+: "${XPROTECT_VERSION:=5287}"
+# Time Machine. TM: ok never not_configured no_access unmounted; the
+# latest backup TM_AGE_S seconds before the host came up.
+: "${TM:=ok}"
+: "${TM_AGE_S:=7200}"
+TM_LAST=$((BOOT_TIME + UPTIME_S - TM_AGE_S))
+: "${SMART:=Verified}"
+# kern.memorystatus_vm_pressure_level: 1 normal, 2 warn, 4 critical.
+: "${PRESSURE_LEVEL:=1}"
+# MDM: MDM_ENROLLED, DEP_ENROLLED (0/1); PROFILES_ROOT=1: the profiles
+# command refuses a user that is not root (nothing known then).
+: "${MDM_ENROLLED:=0}"
+: "${DEP_ENROLLED:=0}"
+: "${PROFILES_ROOT:=0}"
+
+# Network ports (networksetup -listallhardwareports). The Wi-Fi's own
+# address: the address the lab gave the host when it is an Apple one, else
+# (a private Wi-Fi address) HW_WIFI_MAC. Desktops (BATTERY=0) have
+# built-in Ethernet first. PORTS_USB=1 adds a USB Ethernet adapter, which
+# is not the Mac's own. HW_MACS: the addresses the record should list.
+case ${MAC_STYLE:-apple} in
+apple) : "${HW_WIFI_MAC:=${MAC_ADDRESS:-f0:18:98:40:00:01}}" ;;
+*) : "${HW_WIFI_MAC:=f0:18:98:5${MAC_ADDRESS#??:??:??:?}}" ;;
+esac
+_m=${HW_WIFI_MAC%:??}
+HW_BT_MAC=$_m:fe
+_r=${HW_WIFI_MAC#??:}
+_r=${_r%:??}
+HW_TB1_MAC=82:$_r:01
+HW_TB2_MAC=82:$_r:00
+HW_ETH_MAC=$_m:e0
+: "${PORTS_USB:=0}"
+if [ "$BATTERY" = 1 ]; then
+	HW_MACS="$HW_WIFI_MAC $HW_BT_MAC $HW_TB1_MAC $HW_TB2_MAC"
+else
+	HW_MACS="$HW_ETH_MAC $HW_WIFI_MAC $HW_BT_MAC $HW_TB1_MAC $HW_TB2_MAC"
+fi

@@ -1,0 +1,1 @@
+/* <netinet/if_ether.h>: nothing of it is used beyond the include. */
