@@ -28,7 +28,7 @@ start_httpd() {
 	wait_for 60 curl -fsS "$url/healthz"
 }
 # The lines of a server's log that are neither its start nor a request.
-complaints() { grep -v 'listening on \|running as \|" [0-9][0-9][0-9] [0-9]* \|rendered in ' "$T/httpd.$1.err" || true; }
+complaints() { grep -v 'listening on \|running as \|event loop: \|" [0-9][0-9][0-9] [0-9]* \|rendered in ' "$T/httpd.$1.err" || true; }
 # answered_load N: the restarted server answered N of the load's requests.
 answered_load() { test "$(grep -c '"GET /machines HTTP/1.1" 200 ' "$T/httpd.2.err")" -ge "$1"; }
 stop_httpd() { [ -z "$hpid" ] || kill "$hpid" 2>/dev/null; return 0; }
