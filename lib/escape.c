@@ -30,8 +30,9 @@ walk(struct ms_buf *b, const char *str, size_t n, sub_fn sub, mb_fn mb)
 	const char *r;
 	char tmp[8];
 
+	/* NULL appends nothing, with no arithmetic on a null pointer. */
 	if (str == NULL)
-		n = 0;
+		return ms_buf_append(b, "", 0);
 	/* Make sure the buffer exists even for an empty string. */
 	if (ms_buf_append(b, "", 0) == -1)
 		return -1;

@@ -8,7 +8,9 @@
  * for the end of the head resumes where it stopped, so a client sending
  * one byte at a time costs one look at each byte.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -451,6 +453,145 @@ http_list_has(const char *list, const char *token)
 	return 0;
 }
 
+const char *
+http_req_authority(const struct http_req *r, size_t *n)
+{
+	const char *t = r->target, *a;
+
+	if (t != NULL && (strncasecmp(t, "http://", 7) == 0 ||
+	    strncasecmp(t, "https://", 8) == 0)) {
+		a = strstr(t, "//") + 2;
+		*n = strcspn(a, "/?#");
+		return a;
+	}
+	if (r->host == NULL)
+		return NULL;
+	*n = strlen(r->host);
+	return r->host;
+}
+
+/* ASCII only, whatever the locale. */
+static int
+ascii_alnum(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+	    (c >= 'a' && c <= 'z');
+}
+
+/* A DNS name: labels of letters, digits, '-' and '_', none empty. */
+static int
+name_ok(const char *s, size_t n)
+{
+	size_t i, label = 0;
+
+	if (n == 0 || n > 253)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!ascii_alnum(c) && c != '-' && c != '_')
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return label > 0;
+}
+
+int
+http_host_parse(const char *s, size_t n, struct http_host *h)
+{
+	char tmp[INET6_ADDRSTRLEN + 1];
+	unsigned char bin[16];
+	size_t hl, i;
+	const char *p;
+	long port = 0;
+
+	if (s == NULL || n == 0)
+		return -1;
+	if (s[0] == '[') {
+		if ((p = memchr(s, ']', n)) == NULL)
+			return -1;
+		h->name = s + 1;
+		h->len = (size_t)(p - s) - 1;
+		h->kind = HTTP_HOST_IPV6;
+		if (h->len == 0 || h->len >= sizeof(tmp))
+			return -1;
+		memcpy(tmp, h->name, h->len);
+		tmp[h->len] = '\0';
+		if (inet_pton(AF_INET6, tmp, bin) != 1)
+			return -1;
+		p++;
+	} else {
+		p = memchr(s, ':', n);
+		hl = p != NULL ? (size_t)(p - s) : n;
+		h->name = s;
+		h->len = hl;
+		/* "mac.example." is "mac.example". */
+		if (hl > 1 && s[hl - 1] == '.')
+			h->len--;
+		if (!name_ok(h->name, h->len))
+			return -1;
+		h->kind = HTTP_HOST_NAME;
+		if (h->len < sizeof(tmp)) {
+			memcpy(tmp, h->name, h->len);
+			tmp[h->len] = '\0';
+			if (inet_pton(AF_INET, tmp, bin) == 1)
+				h->kind = HTTP_HOST_IPV4;
+		}
+		p = s + hl;
+	}
+	h->port = -1;
+	if (p == s + n)
+		return 0;
+	if (*p != ':' || s + n - p < 2 || s + n - p > 6)
+		return -1;
+	for (i = 1; p + i < s + n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		port = port * 10 + (p[i] - '0');
+	}
+	if (port > 65535)
+		return -1;
+	h->port = (int)port;
+	return 0;
+}
+
+int
+http_pct_encode(struct ms_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char e[3];
+	size_t i, run;
+
+	for (i = 0; i < n; i += run) {
+		for (run = 0; i + run < n; run++) {
+			unsigned char c = (unsigned char)s[i + run];
+
+			if (!ascii_alnum(c) && c != '-' && c != '.' &&
+			    c != '_' && c != '~')
+				break;
+		}
+		if (run > 0) {
+			if (ms_buf_append(b, s + i, run) == -1)
+				return -1;
+			continue;
+		}
+		e[0] = '%';
+		e[1] = hex[(unsigned char)s[i] >> 4];
+		e[2] = hex[(unsigned char)s[i] & 15];
+		if (ms_buf_append(b, e, 3) == -1)
+			return -1;
+		run = 1;
+	}
+	/* An empty string still gives a valid (empty) buffer. */
+	return ms_buf_append(b, "", 0);
+}
 
 const char *
 http_reason(int status)
@@ -468,6 +609,7 @@ http_reason(int status)
 	case 408: return "Request Timeout";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
+	case 421: return "Misdirected Request";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";

@@ -1,7 +1,7 @@
 /*
  * http.h - a bounded HTTP/1.1 request parser (RFC 9112) and the small
- * helpers a server needs around it: percent-decoding, ETag matching,
- * Base64 for Basic authentication, reason phrases.
+ * helpers a server needs around it: percent-decoding and encoding, ETag
+ * matching, the Host a request names, reason phrases.
  *
  * The parser reads the head of a request (request line and header
  * fields) from a buffer the caller fills as bytes arrive. It never reads
@@ -99,6 +99,43 @@ int http_etag_match(const char *if_none_match, const char *etag);
 
 /* 1 if the comma-separated list holds token (case-insensitive). */
 int http_list_has(const char *list, const char *token);
+
+/*
+ * The authority a request names: the host[:port] of an absolute-form
+ * target (which wins over the Host field, RFC 9112 3.2.2), else the Host
+ * field. Borrowed from r, *n bytes (not NUL-terminated for the target's);
+ * NULL when there is neither (HTTP/1.0 without Host).
+ */
+const char *http_req_authority(const struct http_req *r, size_t *n);
+
+enum http_host_kind {
+	HTTP_HOST_NAME,		/* a DNS name: letters, digits, - . _ */
+	HTTP_HOST_IPV4,		/* a dotted quad */
+	HTTP_HOST_IPV6		/* [IPv6], given without its brackets */
+};
+
+struct http_host {
+	const char *name;	/* into the input; no brackets, no port */
+	size_t len;		/* a trailing dot of a name is left out */
+	int kind;		/* enum http_host_kind */
+	int port;		/* 0 to 65535, -1 when absent */
+};
+
+/*
+ * Split and check a Host value s[0..n): "name", "name:port", "1.2.3.4",
+ * "[::1]:8000". Names are at most 253 bytes of letters, digits, '-',
+ * '.' and '_' (no user information, no percent-encoding, no empty
+ * label); a port is 1 to 5 digits up to 65535. 0 and *h, or -1.
+ */
+int http_host_parse(const char *s, size_t n, struct http_host *h);
+
+/*
+ * Percent-encode s[0..n) as one path segment: every byte but the
+ * unreserved A-Z a-z 0-9 - . _ ~ becomes %XX (upper case), so the result
+ * holds no '/', no '?', nothing HTML or a shell would read. Appended to
+ * b; 0, or -1 when memory runs out.
+ */
+int http_pct_encode(struct ms_buf *b, const char *s, size_t n);
 
 
 /* The reason phrase of a status ("Not Found"), "Unknown" if not ours. */

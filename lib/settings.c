@@ -135,6 +135,11 @@ const struct setting settings[] = {
 	    "A bearer token for the dashboard and its API." },
 	{ "MACHTTP_INSTALLERS", SET_PATH, SHAREDIR "/installers", NULL, NOI,
 	    0, "The directory of the scripts served under /installers/." },
+	{ "MACHTTP_HOSTS", SET_STRING, NULL, "localhost and the listen address",
+	    NOI, 0, "Other names served without auth, comma-separated, no "
+	    "port (DNS rebinding)." },
+	{ "MACHTTP_ALLOW_OPEN", SET_BOOL, "no", NULL, NOI, 0,
+	    "yes: listen beyond loopback without auth." },
 };
 
 const size_t settings_count = sizeof(settings) / sizeof(settings[0]);

@@ -3,27 +3,32 @@
  * installers. A small HTTP/1.1 server, or a CGI/1.1 script when
  * GATEWAY_INTERFACE is set. It only ever reads the store.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "http.h"
 #include "log.h"
 #include "machttp.h"
 #include "priv.h"
+#include "settings.h"
 #include "sys.h"
 
-#define USAGE "usage: machttp [-hqv] [-c maxconn] [-d dir] [-k idle] " \
+#define USAGE "usage: machttp [-Ahqv] [-c maxconn] [-d dir] [-k idle] " \
 	"[-l addr:port] [-s dir]\n               [-t timeout] [-u user]\n"
 
 volatile sig_atomic_t machttp_quit;
@@ -54,30 +59,189 @@ num_arg(int opt, const char *s, long long min, long long max,
 	return v;
 }
 
-/* The thresholds of the dashboard's colours and counters, in bytes. */
+/* The thresholds of the dashboard's colours and counters, in bytes;
+ * settings_load checked them. */
 static void
 load_thresholds(const struct config *cf, struct thresholds *th)
 {
-	struct ms_err e = { "" };
-	long long crit, warn, low;
+	th->disk_crit_bytes = setting_int(cf, "ALERT_DISK_CRITICAL_GB") *
+	    1000000000LL;
+	th->disk_warn_bytes = setting_int(cf, "ALERT_DISK_WARN_GB") *
+	    1000000000LL;
+	th->battery_low = setting_int(cf, "ALERT_BATTERY_LOW_PERCENT");
+	th->backup_days = setting_int(cf, "ALERT_BACKUP_DAYS");
+	th->updates_days = setting_int(cf, "ALERT_UPDATES_DAYS");
+	/* 0: off. */
+	th->offline_days = setting_int(cf, "ALERT_OFFLINE_DAYS");
+	/* firewall_off is shown, not warned about, until the rules have a
+	 * setting for it. */
+	th->firewall_warn = 0;
+}
 
-	if (config_get_num(cf, "ALERT_DISK_CRITICAL_GB", 0, 1000000, 15,
-	    &crit, &e) == -1 ||
-	    config_get_num(cf, "ALERT_DISK_WARN_GB", 0, 1000000, 30, &warn,
-	    &e) == -1 ||
-	    config_get_num(cf, "ALERT_BATTERY_LOW_PERCENT", 0, 100, 30, &low,
-	    &e) == -1)
-		die(2, "%s", e.msg);
-	th->disk_crit_bytes = crit * 1000000000LL;
-	th->disk_warn_bytes = warn * 1000000000LL;
-	th->battery_low = low;
+/* The one spelling of a host name or address the Host rule compares:
+ * lower case, an address as inet_ntop writes it; NULL if invalid. */
+static char *
+host_canon(const char *s, size_t n)
+{
+	struct http_host h;
+	unsigned char bin[16];
+	char buf[256];
+	size_t i;
+	int af;
+
+	if (http_host_parse(s, n, &h) == -1 || h.len >= sizeof(buf))
+		return NULL;
+	for (i = 0; i < h.len; i++)
+		buf[i] = (char)(h.name[i] >= 'A' && h.name[i] <= 'Z' ?
+		    h.name[i] - 'A' + 'a' : h.name[i]);
+	buf[h.len] = '\0';
+	if (h.kind != HTTP_HOST_NAME) {
+		af = h.kind == HTTP_HOST_IPV6 ? AF_INET6 : AF_INET;
+		if (inet_pton(af, buf, bin) != 1 ||
+		    inet_ntop(af, bin, buf, sizeof(buf)) == NULL)
+			return NULL;
+	}
+	return ms_strdup(buf);
+}
+
+static void
+host_add(struct hostrule *hr, const char *s, size_t n, const char *what)
+{
+	char *c;
+	size_t i;
+
+	if ((c = host_canon(s, n)) == NULL)
+		die(2, "%s: not a host name or address: %.*s", what, (int)n,
+		    s);
+	for (i = 0; i < hr->nnames; i++)
+		if (strcmp(hr->names[i], c) == 0) {
+			free(c);
+			return;
+		}
+	if (hr->nnames == sizeof(hr->names) / sizeof(hr->names[0]))
+		die(2, "%s: more than %d names", what, MACHTTP_MAX_HOSTS);
+	hr->names[hr->nnames++] = c;
+}
+
+/* MACHTTP_HOSTS: names (or addresses), comma-separated, no port;
+ * blanks around each are ignored. */
+static void
+load_hosts(const struct config *cf, struct hostrule *hr)
+{
+	const char *s = setting_str(cf, "MACHTTP_HOSTS"), *p;
+	size_t n, k;
+
+	for (p = s != NULL ? s : ""; *p != '\0'; p += n) {
+		while (*p == ',' || *p == ' ' || *p == '\t')
+			p++;
+		n = strcspn(p, ",");
+		for (k = n; k > 0 && (p[k - 1] == ' ' || p[k - 1] == '\t');)
+			k--;
+		if (k == 0)
+			continue;
+		if (p[0] != '[' && memchr(p, ':', k) != NULL)
+			die(2, "MACHTTP_HOSTS: a name without port: %.*s",
+			    (int)k, p);
+		host_add(hr, p, k, "MACHTTP_HOSTS");
+	}
+}
+
+static int
+is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)ss;
+	const unsigned char *b;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
+	if (ss->ss_family != AF_INET6)
+		return 0;
+	if (IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr))
+		return 1;
+	b = a6->sin6_addr.s6_addr;
+	return IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr) && b[12] == 127;
+}
+
+static int
+is_wildcard(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == AF_INET)
+		return a4->sin_addr.s_addr == htonl(INADDR_ANY);
+	return ss->ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr);
+}
+
+/*
+ * What the socket listens on decides two things: beyond loopback, no
+ * authentication is refused unless allowed (-A, MACHTTP_ALLOW_OPEN);
+ * and without authentication, the Host values served (the Host rule of
+ * route.c): localhost, the address as given and as bound, the names of
+ * MACHTTP_HOSTS, and any address when listening on every address.
+ */
+static void
+setup_listen(const struct config *cf, struct app *a, int lfd)
+{
+	struct hostrule *hr = &a->hosts;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	const char *l = a->o->listen, *end;
+	struct http_host h;
+	int auth = a->auth_user != NULL || a->auth_token != NULL;
+
+	if (getsockname(lfd, (struct sockaddr *)&ss, &sl) == -1 ||
+	    getnameinfo((struct sockaddr *)&ss, sl, hr->addr,
+	    sizeof(hr->addr), NULL, 0, NI_NUMERICHOST) != 0)
+		die(3, "listen on %s: cannot read the address bound:", l);
+	hr->port = ntohs(ss.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port);
+	if (!is_loopback(&ss) && !auth && !a->o->allow_open)
+		die(2, "listen address %s (%s) is beyond loopback and no "
+		    "authentication is set: set MACHTTP_USER and "
+		    "MACHTTP_PASSWORD or MACHTTP_TOKEN, or allow it with -A "
+		    "or MACHTTP_ALLOW_OPEN=yes", l, hr->addr);
+	hr->enforce = !auth;
+	hr->any_ip = is_wildcard(&ss);
+	host_add(hr, "localhost", 9, "localhost");
+	if (!hr->any_ip)
+		host_add(hr, hr->addr, strlen(hr->addr), "listen address");
+	/* The listen address as written: a name such as mac.lan:8000. */
+	end = l[0] == '[' ? strchr(l, ']') : strrchr(l, ':');
+	if (end != NULL && l[0] == '[')
+		end++;
+	if (end != NULL && end > l &&
+	    http_host_parse(l, (size_t)(end - l), &h) == 0)
+		host_add(hr, l, (size_t)(end - l), "listen address");
+	load_hosts(cf, hr);
+}
+
+/*
+ * In CGI mode the web server chooses which names reach the script (its
+ * virtual hosts). Without authentication, MACHTTP_HOSTS, when set, is
+ * checked against HTTP_HOST as well (with localhost and any address).
+ */
+static void
+setup_cgi_hosts(const struct config *cf, struct app *a)
+{
+	struct hostrule *hr = &a->hosts;
+
+	hr->port = -1;
+	hr->any_ip = 1;
+	load_hosts(cf, hr);
+	hr->enforce = hr->nnames > 0 && a->auth_user == NULL &&
+	    a->auth_token == NULL;
+	host_add(hr, "localhost", 9, "localhost");
 }
 
 static char *
 secret(const struct config *cf, const char *key)
 {
 	struct ms_err e = { "" };
-	char *s = config_get_secret(cf, key, &e);
+	char *s = setting_secret(cf, key, &e);
 
 	if (s == NULL && e.msg[0] != '\0')
 		die(2, "%s", e.msg);
@@ -87,7 +251,7 @@ secret(const struct config *cf, const char *key)
 static void
 load_auth(const struct config *cf, struct app *a)
 {
-	const char *u = config_get(cf, "MACHTTP_USER");
+	const char *u = setting_str(cf, "MACHTTP_USER");
 
 	a->auth_pass = secret(cf, "MACHTTP_PASSWORD");
 	a->auth_token = secret(cf, "MACHTTP_TOKEN");
@@ -237,6 +401,10 @@ cgi_main(struct app *a)
 	ri.path_len = strlen(path);
 	ri.if_none_match = getenv("HTTP_IF_NONE_MATCH");
 	ri.authorization = getenv("HTTP_AUTHORIZATION");
+	if ((ri.host = getenv("HTTP_HOST")) != NULL)
+		ri.host_len = strlen(ri.host);
+	ri.https = getenv("HTTPS") != NULL &&
+	    strcasecmp(getenv("HTTPS"), "on") == 0;
 	if (*path != '/' || ri.path_len > HTTP_MAX_HEAD) {
 		memset(&rs, 0, sizeof(rs));
 		resp_error(&rs, 400, "bad PATH_INFO");
@@ -287,13 +455,11 @@ main(int argc, char *argv[])
 	log_init(argv[0]);
 	memset(&o, 0, sizeof(o));
 	memset(&a, 0, sizeof(a));
-	if ((cf = config_load(NULL, 0, &e)) == NULL)
+	if ((cf = settings_load(NULL, 0, &e)) == NULL)
 		die(2, "%s", e.msg);
-	o.listen = config_get_default(cf, "MACHTTP_LISTEN",
-	    MACHTTP_LISTEN_DEFAULT);
-	o.dir = config_get_default(cf, "MACSCAN_DIR", STATEDIR);
-	o.instdir = config_get_default(cf, "MACHTTP_INSTALLERS",
-	    SHAREDIR "/installers");
+	o.listen = setting_str(cf, "MACHTTP_LISTEN");
+	o.dir = setting_str(cf, "MACSCAN_DIR");
+	o.instdir = setting_str(cf, "MACHTTP_INSTALLERS");
 	o.user = "nobody";
 	o.maxconn = MACHTTP_MAXCONN_DEFAULT;
 	o.header_timeout = MACHTTP_HEADER_TIMEOUT;
@@ -303,7 +469,9 @@ main(int argc, char *argv[])
 	a.base = "";
 	a.cache_enabled = 1;
 	a.checked_gen = (unsigned long)-1;
+	a.hosts.port = -1;
 	load_thresholds(cf, &a.th);
+	o.allow_open = setting_bool(cf, "MACHTTP_ALLOW_OPEN");
 
 	/* A CGI script's arguments may be a query's words: ignore them. */
 	if (getenv("GATEWAY_INTERFACE") != NULL) {
@@ -312,13 +480,17 @@ main(int argc, char *argv[])
 		a.base = sn != NULL ? sn : "";
 		a.cache_enabled = 0;
 		load_auth(cf, &a);
+		setup_cgi_hosts(cf, &a);
 		a.instfd = open(o.instdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		status = cgi_main(&a);
 		goto out;
 	}
 
-	while ((ch = getopt(argc, argv, "c:d:hk:l:qs:t:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "Ac:d:hk:l:qs:t:u:v")) != -1) {
 		switch (ch) {
+		case 'A':
+			o.allow_open = 1;
+			break;
 		case 'c':
 			o.maxconn = num_arg(ch, optarg, 1, 100000,
 			    "the connection cap");
@@ -365,6 +537,7 @@ main(int argc, char *argv[])
 	if (a.instfd == -1)
 		ms_warn("installers %s: not served:", o.instdir);
 	lfd = listen_on(o.listen, 511);
+	setup_listen(cf, &a, lfd);
 	drop_privileges(o.user);
 
 	memset(&sa, 0, sizeof(sa));
@@ -385,6 +558,9 @@ main(int argc, char *argv[])
 	ms_info("stopped");
 out:
 	cache_clear(&a.c);
+	inst_clear(&a);
+	for (size_t i = 0; i < a.hosts.nnames; i++)
+		free(a.hosts.names[i]);
 	if (a.st != NULL)
 		store_close(a.st);
 	if (a.instfd != -1)

@@ -1,10 +1,11 @@
 /*
- * render.c - the views of the merged store: the dashboard (HTML rendered
- * here, so it works without JavaScript) and the Prometheus metrics.
+ * render.c - the dashboard (HTML rendered here, so it works without
+ * JavaScript), and what the views share: the rules they show, the fleet's
+ * counts, the badges of a machine's status and posture.
  *
- * Every string that came from a Mac goes through esc_html or
- * esc_prom_label; numbers are formatted here. The dashboard's frame is
- * share/web/dashboard.html, whose @@NAME@@ marks are filled in.
+ * Every string that came from a Mac goes through esc_html; numbers are
+ * formatted here. The dashboard's frame is share/web/dashboard.html,
+ * whose @@NAME@@ marks are filled in.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,107 +14,297 @@
 
 #include "embed.h"
 #include "escape.h"
+#include "http.h"
 #include "machttp.h"
 #include "record.h"
 #include "rfc3339.h"
 
 #define NA "<span class=\"na\">\xe2\x80\x94</span>"	/* an em dash */
+#define DOT " \xc2\xb7 "				/* a middle dot */
 
-/* What a machine counts for in the fleet's counters. */
-enum {
-	F_ONLINE = 1,
-	F_DISK_CRIT = 2,
-	F_DISK_WARN = 4,
-	F_BATT_LOW = 8,
-	F_FULL_PLUGGED = 16,
-	F_HOSTKEY = 32
-};
+/*
+ * The rules: one function per rule of the contract, each giving the
+ * severity with which it fires on one machine (SEV_NONE: it does not).
+ * This is the one place the views decide anything; the library's rules
+ * module replaces it.
+ */
+static int
+str_is(const json_t *m, const char *key, const char *v)
+{
+	const char *s = record_str(m, key);
 
-struct fleet {
-	long long machines, online, disk_crit, disk_warn, batt_low,
-	    full_plugged, hostkey;
-};
+	return s != NULL && strcmp(s, v) == 0;
+}
 
 static int
-classify(const json_t *m, const struct thresholds *th)
+rule_disk_critical(const json_t *m, const struct thresholds *th, time_t now)
 {
 	long long v;
-	int f = 0, b;
-	const char *probe;
 
-	if (record_bool(m, "online", &b) == 0 && b)
-		f |= F_ONLINE;
-	if (record_int(m, "disk_free_bytes", &v) == 0) {
-		if (v < th->disk_crit_bytes)
-			f |= F_DISK_CRIT;
-		else if (v < th->disk_warn_bytes)
-			f |= F_DISK_WARN;
-	}
-	if ((record_bool(m, "battery_present", &b) == -1 || b) &&
-	    record_int(m, "battery_percent", &v) == 0) {
-		if (v < th->battery_low)
-			f |= F_BATT_LOW;
-		if (v >= 100 && record_bool(m, "ac_power", &b) == 0 && b)
-			f |= F_FULL_PLUGGED;
-	}
-	probe = record_str(m, "probe");
-	if (probe != NULL && strcmp(probe, "hostkey_mismatch") == 0)
-		f |= F_HOSTKEY;
-	return f;
+	(void)now;
+	return record_int(m, "disk_free_bytes", &v) == 0 &&
+	    v <= th->disk_crit_bytes ? SEV_CRITICAL : SEV_NONE;
 }
 
-static void
-fleet_add(struct fleet *fl, int f)
+static int
+rule_disk_warning(const json_t *m, const struct thresholds *th, time_t now)
 {
-	fl->machines++;
-	fl->online += (f & F_ONLINE) != 0;
-	fl->disk_crit += (f & F_DISK_CRIT) != 0;
-	fl->disk_warn += (f & F_DISK_WARN) != 0;
-	fl->batt_low += (f & F_BATT_LOW) != 0;
-	fl->full_plugged += (f & F_FULL_PLUGGED) != 0;
-	fl->hostkey += (f & F_HOSTKEY) != 0;
+	long long v;
+
+	(void)now;
+	return record_int(m, "disk_free_bytes", &v) == 0 &&
+	    v > th->disk_crit_bytes && v <= th->disk_warn_bytes ?
+	    SEV_WARNING : SEV_NONE;
 }
 
-/* The name people know a Mac by. */
-static const char *
-display_name(const json_t *m)
+/* The charge, when the Mac has a battery (or does not say). */
+static int
+battery(const json_t *m, long long *pct)
 {
-	static const char *keys[] = { "computer_name", "hostname", "host",
-	    "ip", "id" };
+	int present;
+
+	if (record_bool(m, "battery_present", &present) == 0 && !present)
+		return -1;
+	return record_int(m, "battery_percent", pct);
+}
+
+static int
+rule_battery_low(const json_t *m, const struct thresholds *th, time_t now)
+{
+	long long v;
+
+	(void)now;
+	return battery(m, &v) == 0 && v < th->battery_low ? SEV_WARNING :
+	    SEV_NONE;
+}
+
+static int
+rule_battery_full_plugged(const json_t *m, const struct thresholds *th,
+    time_t now)
+{
+	long long v;
+	int ac;
+
+	(void)th;
+	(void)now;
+	return battery(m, &v) == 0 && v >= 100 &&
+	    record_bool(m, "ac_power", &ac) == 0 && ac ? SEV_INFO : SEV_NONE;
+}
+
+static int
+rule_battery_condition(const json_t *m, const struct thresholds *th,
+    time_t now)
+{
+	const char *s = record_str(m, "battery_condition");
+
+	(void)th;
+	(void)now;
+	return s != NULL && *s != '\0' && strcmp(s, "Normal") != 0 ?
+	    SEV_WARNING : SEV_NONE;
+}
+
+static int
+rule_filevault_off(const json_t *m, const struct thresholds *th, time_t now)
+{
+	(void)th;
+	(void)now;
+	return str_is(m, "filevault", "off") ||
+	    str_is(m, "filevault", "deferred") ? SEV_WARNING : SEV_NONE;
+}
+
+static int
+rule_firewall_off(const json_t *m, const struct thresholds *th, time_t now)
+{
+	(void)now;
+	if (!str_is(m, "firewall", "off"))
+		return SEV_NONE;
+	return th->firewall_warn ? SEV_WARNING : SEV_INFO;
+}
+
+/* Seconds from an RFC 3339 field to now; -1 if absent or not a time. */
+long long
+age_of(const json_t *m, const char *key, time_t now)
+{
+	const char *s = record_str(m, key);
+	time_t t;
+
+	if (s == NULL || rfc3339_parse(s, &t, NULL) == -1)
+		return -1;
+	return t <= now ? (long long)(now - t) : 0;
+}
+
+static int
+rule_backup_old(const json_t *m, const struct thresholds *th, time_t now)
+{
+	long long age;
+
+	if (!str_is(m, "backup", "ok"))
+		return SEV_NONE;
+	age = age_of(m, "backup_last_at", now);
+	return age >= 0 && age > th->backup_days * 86400 ? SEV_WARNING :
+	    SEV_NONE;
+}
+
+static int
+rule_backup_never(const json_t *m, const struct thresholds *th, time_t now)
+{
+	(void)th;
+	(void)now;
+	return str_is(m, "backup", "never") ||
+	    str_is(m, "backup", "not_configured") ? SEV_WARNING : SEV_NONE;
+}
+
+static int
+rule_smart_failing(const json_t *m, const struct thresholds *th, time_t now)
+{
+	(void)th;
+	(void)now;
+	return str_is(m, "disk_smart", "failing") ? SEV_CRITICAL : SEV_NONE;
+}
+
+/*
+ * How long an update has waited is not in the record (it needs a state
+ * across scans, which the rules module keeps): until then, any update
+ * that needs a restart counts.
+ */
+static int
+rule_updates_restart(const json_t *m, const struct thresholds *th,
+    time_t now)
+{
+	long long v;
+
+	(void)th;
+	(void)now;
+	return record_int(m, "updates_restart", &v) == 0 && v > 0 ?
+	    SEV_WARNING : SEV_NONE;
+}
+
+static int
+rule_identity_conflict(const json_t *m, const struct thresholds *th,
+    time_t now)
+{
+	int b;
+
+	(void)th;
+	(void)now;
+	return record_bool(m, "identity_conflict", &b) == 0 && b ?
+	    SEV_CRITICAL : SEV_NONE;
+}
+
+static int
+rule_offline(const json_t *m, const struct thresholds *th, time_t now)
+{
+	long long age;
+	int on;
+
+	if (th->offline_days <= 0 ||
+	    (record_bool(m, "online", &on) == 0 && on))
+		return SEV_NONE;
+	age = age_of(m, "last_seen", now);
+	return age >= 0 && age > th->offline_days * 86400 ? SEV_WARNING :
+	    SEV_NONE;
+}
+
+static int
+rule_hostkey_mismatch(const json_t *m, const struct thresholds *th,
+    time_t now)
+{
+	(void)th;
+	(void)now;
+	return str_is(m, "probe", "hostkey_mismatch") ? SEV_CRITICAL :
+	    SEV_NONE;
+}
+
+static int
+rule_new_host(const json_t *m, const struct thresholds *th, time_t now)
+{
+	(void)th;
+	(void)now;
+	return str_is(m, "probe", "new_host") ? SEV_INFO : SEV_NONE;
+}
+
+/* In the order of enum rule_id. */
+static const struct {
+	const char *name;
+	int (*fn)(const json_t *, const struct thresholds *, time_t);
+} rules[R_COUNT] = {
+	{ "disk_critical", rule_disk_critical },
+	{ "disk_warning", rule_disk_warning },
+	{ "battery_low", rule_battery_low },
+	{ "battery_full_plugged", rule_battery_full_plugged },
+	{ "battery_condition", rule_battery_condition },
+	{ "filevault_off", rule_filevault_off },
+	{ "firewall_off", rule_firewall_off },
+	{ "backup_old", rule_backup_old },
+	{ "backup_never", rule_backup_never },
+	{ "smart_failing", rule_smart_failing },
+	{ "updates_restart", rule_updates_restart },
+	{ "identity_conflict", rule_identity_conflict },
+	{ "offline", rule_offline },
+	{ "hostkey_mismatch", rule_hostkey_mismatch },
+	{ "new_host", rule_new_host },
+};
+
+const char *
+rule_name(int r)
+{
+	return r >= 0 && r < R_COUNT ? rules[r].name : "?";
+}
+
+void
+rules_eval(const json_t *m, const struct thresholds *th, time_t now,
+    struct verdict *v)
+{
+	int r, b;
+
+	v->online = record_bool(m, "online", &b) == 0 && b;
+	for (r = 0; r < R_COUNT; r++)
+		v->sev[r] = (unsigned char)rules[r].fn(m, th, now);
+}
+
+void
+fleet_count(json_t *latest, const struct thresholds *th, time_t now,
+    struct fleet *fl)
+{
+	struct verdict v;
+	json_t *m;
 	size_t i;
-	const char *s;
+	int r;
 
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if ((s = record_str(m, keys[i])) != NULL && *s != '\0')
-			return s;
-	return "?";
+	memset(fl, 0, sizeof(*fl));
+	json_array_foreach(latest, i, m) {
+		rules_eval(m, th, now, &v);
+		fl->machines++;
+		fl->online += v.online;
+		for (r = 0; r < R_COUNT; r++)
+			fl->n[r] += v.sev[r] != SEV_NONE;
+		fl->incomplete += json_array_size(json_object_get(m,
+		    "probe_incomplete")) > 0;
+		fl->know_filevault += record_str(m, "filevault") != NULL;
+		fl->know_firewall += record_str(m, "firewall") != NULL;
+		fl->know_backup += record_str(m, "backup") != NULL;
+		fl->know_smart += record_str(m, "disk_smart") != NULL;
+		fl->know_updates += json_is_integer(json_object_get(m,
+		    "updates_restart"));
+	}
 }
 
-/* Decimal bytes as people read them: "8.5 GB", "245 GB", "1.2 TB". */
-static void
-fmt_bytes(char *buf, size_t n, long long v)
+/* The dashboard speaks English; fmt.h says how numbers are shown. */
+char *
+bytes_en(long long v, char *buf, size_t len)
 {
-	double gb = (double)v / 1e9;
-
-	if (gb >= 1000)
-		snprintf(buf, n, "%.1f TB", gb / 1000);
-	else if (gb >= 100)
-		snprintf(buf, n, "%.0f GB", gb);
-	else if (gb >= 1 || v == 0)
-		snprintf(buf, n, "%.1f GB", gb);
-	else
-		snprintf(buf, n, "%.0f MB", (double)v / 1e6);
+	return fmt_bytes(v, MS_LANG_EN, 0, buf, len);
 }
 
-static void
-fmt_uptime(char *buf, size_t n, long long s)
+/* An installer's size: small scripts in KB, the rest as fmt_bytes. */
+static char *
+size_of(long long v, char *buf, size_t len)
 {
-	if (s >= 86400)
-		snprintf(buf, n, "%lld d %lld h", s / 86400, s % 86400 / 3600);
-	else if (s >= 3600)
-		snprintf(buf, n, "%lld h %lld min", s / 3600, s % 3600 / 60);
-	else
-		snprintf(buf, n, "%lld min", s / 60);
+	if (v < 1000000) {
+		snprintf(buf, len, "%lld KB", (v + 999) / 1000);
+		return buf;
+	}
+	return bytes_en(v, buf, len);
 }
 
 /* A sort key for "14.4.1": 14004001. */
@@ -156,6 +347,22 @@ esc(struct ms_buf *b, const char *s)
 	return esc_html_str(b, s);
 }
 
+/* The score a posture sorts by: the worse, the higher. */
+static int
+posture_score(const struct verdict *v)
+{
+	static const int r[] = { R_FILEVAULT_OFF, R_FIREWALL_OFF,
+	    R_BACKUP_OLD, R_BACKUP_NEVER, R_SMART_FAILING, R_UPDATES_RESTART };
+	size_t i;
+	int s = 0;
+
+	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		s += v->sev[r[i]] == SEV_CRITICAL ? 100 :
+		    v->sev[r[i]] == SEV_WARNING ? 10 :
+		    v->sev[r[i]] == SEV_INFO ? 1 : 0;
+	return s;
+}
+
 /* A cell with a string field, or an em dash. */
 static int
 cell_str(struct ms_buf *b, const json_t *m, const char *key)
@@ -181,7 +388,7 @@ cell_trend(struct ms_buf *b, const json_t *hist, const struct thresholds *th)
 	long long *v, lo = 0, hi = 0, x;
 	size_t i, n = 0, cap;
 	json_t *ent;
-	char f0[32], f1[32];
+	char f0[FMT_LEN], f1[FMT_LEN];
 	const char *cls;
 	int rc = 0;
 
@@ -203,10 +410,10 @@ cell_trend(struct ms_buf *b, const json_t *hist, const struct thresholds *th)
 		free(v);
 		return ms_buf_puts(b, "<td data-v=\"0\">" NA "</td>");
 	}
-	fmt_bytes(f0, sizeof(f0), v[0]);
-	fmt_bytes(f1, sizeof(f1), v[n - 1]);
-	cls = v[n - 1] < th->disk_crit_bytes ? "crit" :
-	    v[n - 1] < th->disk_warn_bytes ? "warn" : "ok";
+	bytes_en(v[0], f0, sizeof(f0));
+	bytes_en(v[n - 1], f1, sizeof(f1));
+	cls = v[n - 1] <= th->disk_crit_bytes ? "crit" :
+	    v[n - 1] <= th->disk_warn_bytes ? "warn" : "ok";
 	rc |= ms_buf_printf(b, "<td data-v=\"%lld\"><svg class=\"spark %s\" "
 	    "viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\">"
 	    "<title>disk free: %s \xe2\x86\x92 %s over %zu scans</title>"
@@ -226,19 +433,19 @@ cell_trend(struct ms_buf *b, const json_t *hist, const struct thresholds *th)
 }
 
 static int
-cell_disk(struct ms_buf *b, const json_t *m, const struct thresholds *th)
+cell_disk(struct ms_buf *b, const json_t *m, const struct verdict *vd)
 {
 	long long fr, tot;
-	char f[32], t[32];
+	char f[FMT_LEN], t[FMT_LEN];
 	const char *cls;
 	int rc = 0;
 	double used;
 
 	if (record_int(m, "disk_free_bytes", &fr) != 0)
 		return ms_buf_puts(b, "<td data-v=\"-1\">" NA "</td>");
-	cls = fr < th->disk_crit_bytes ? "crit" :
-	    fr < th->disk_warn_bytes ? "warn" : "ok";
-	fmt_bytes(f, sizeof(f), fr);
+	cls = vd->sev[R_DISK_CRITICAL] ? "crit" :
+	    vd->sev[R_DISK_WARNING] ? "warn" : "ok";
+	bytes_en(fr, f, sizeof(f));
 	rc |= ms_buf_printf(b, "<td class=\"disk %s\" data-v=\"%lld\">"
 	    "<span class=\"v\">%s</span>", cls, fr, f);
 	if (record_int(m, "disk_total_bytes", &tot) == 0 && tot > 0) {
@@ -247,7 +454,7 @@ cell_disk(struct ms_buf *b, const json_t *m, const struct thresholds *th)
 			used = 0;
 		if (used > 100)
 			used = 100;
-		fmt_bytes(t, sizeof(t), tot);
+		bytes_en(tot, t, sizeof(t));
 		rc |= ms_buf_printf(b, "<svg class=\"bar\" "
 		    "viewBox=\"0 0 100 6\" preserveAspectRatio=\"none\" "
 		    "role=\"img\">"
@@ -261,8 +468,7 @@ cell_disk(struct ms_buf *b, const json_t *m, const struct thresholds *th)
 }
 
 static int
-cell_battery(struct ms_buf *b, const json_t *m, const struct thresholds *th,
-    int flags)
+cell_battery(struct ms_buf *b, const json_t *m, const struct verdict *vd)
 {
 	long long pct, health, cycles;
 	const char *state, *cond, *sep = "";
@@ -275,73 +481,68 @@ cell_battery(struct ms_buf *b, const json_t *m, const struct thresholds *th,
 		return ms_buf_puts(b, "<td data-v=\"-1\">" NA "</td>");
 	rc |= ms_buf_printf(b, "<td class=\"batt%s%s\" data-v=\"%lld\">"
 	    "<span class=\"v\">%lld%%</span>",
-	    pct < th->battery_low ? " low" : "",
-	    (flags & F_FULL_PLUGGED) ? " full" : "", pct, pct);
+	    vd->sev[R_BATTERY_LOW] ? " low" : "",
+	    vd->sev[R_BATTERY_FULL_PLUGGED] ? " full" : "", pct, pct);
 	if (record_bool(m, "ac_power", &ac) == 0 && ac)
 		rc |= ms_buf_puts(b, " <span class=\"plug\" title=\"on AC "
 		    "power\">\xe2\x9a\xa1</span>");
 	rc |= ms_buf_puts(b, "<span class=\"sub\">");
 	if ((state = record_str(m, "battery_state")) != NULL) {
 		rc |= esc(b, state);
-		sep = " \xc2\xb7 ";
+		sep = DOT;
 	}
 	if (record_int(m, "battery_health_percent", &health) == 0)
 		rc |= ms_buf_printf(b, "%shealth %lld%%", sep, health);
 	if (record_int(m, "battery_cycles", &cycles) == 0)
 		rc |= ms_buf_printf(b, ", %lld cycles", cycles);
-	if ((cond = record_str(m, "battery_condition")) != NULL &&
-	    strcmp(cond, "Normal") != 0) {
-		rc |= ms_buf_puts(b, " <span class=\"badge warn\">");
-		rc |= esc(b, cond);
-		rc |= ms_buf_puts(b, "</span>");
-	}
+	if (vd->sev[R_BATTERY_CONDITION] &&
+	    (cond = record_str(m, "battery_condition")) != NULL)
+		rc |= badge(b, sev_class(vd->sev[R_BATTERY_CONDITION]), NULL,
+		    "%s", cond);
 	rc |= ms_buf_puts(b, "</span></td>");
 	return rc == 0 ? 0 : -1;
 }
 
 static int
 render_row(struct ms_buf *b, const json_t *m, const json_t *hist,
-    const struct thresholds *th, int f)
+    const struct thresholds *th, const struct verdict *vd, const char *base,
+    time_t now)
 {
-	const char *id = record_str(m, "id"), *s, *probe, *name;
+	const char *id = record_str(m, "id"), *s;
+	char *name;
 	long long v;
 	char buf[64];
 	int rc = 0;
 
-	name = display_name(m);
+	if ((name = fmt_name(m, 0)) == NULL)
+		return -1;
 	rc |= ms_buf_printf(b, "<tr class=\"%s%s%s\" data-id=\"",
-	    (f & F_ONLINE) ? "on" : "off",
-	    (f & F_DISK_CRIT) ? " crit" : (f & F_DISK_WARN) ? " warn" : "",
-	    (f & F_HOSTKEY) ? " hostkey" : "");
+	    vd->online ? "on" : "off",
+	    vd->sev[R_DISK_CRITICAL] ? " crit" :
+	    vd->sev[R_DISK_WARNING] ? " warn" : "",
+	    vd->sev[R_HOSTKEY_MISMATCH] ? " hostkey" : "");
 	rc |= esc(b, id);
 	rc |= ms_buf_printf(b, "\"><td data-v=\"%d\"><span class=\"dot %s\" "
-	    "title=\"%s\"></span></td>", (f & F_ONLINE) ? 1 : 0,
-	    (f & F_ONLINE) ? "on" : "off",
-	    (f & F_ONLINE) ? "online" : "offline");
+	    "title=\"%s\"></span></td>", vd->online,
+	    vd->online ? "on" : "off", vd->online ? "online" : "offline");
 
-	/* The name, with the host name and the probe's complaint. */
+	/* The name, linked to its page, with the host name and status. */
 	rc |= ms_buf_puts(b, "<td class=\"name\" title=\"");
 	rc |= esc(b, id);
-	rc |= ms_buf_puts(b, "\"><span class=\"n\">");
+	rc |= ms_buf_puts(b, "\"><a class=\"n\" href=\"");
+	rc |= esc(b, base);
+	rc |= ms_buf_puts(b, "/mac/");
+	rc |= http_pct_encode(b, id != NULL ? id : "",
+	    id != NULL ? strlen(id) : 0);
+	rc |= ms_buf_puts(b, "\">");
 	rc |= esc(b, name);
-	rc |= ms_buf_puts(b, "</span>");
+	rc |= ms_buf_puts(b, "</a>");
 	if ((s = record_str(m, "hostname")) != NULL && strcmp(s, name) != 0) {
 		rc |= ms_buf_puts(b, "<span class=\"sub\">");
 		rc |= esc(b, s);
 		rc |= ms_buf_puts(b, "</span>");
 	}
-	probe = record_str(m, "probe");
-	if (probe != NULL && strcmp(probe, "ok") != 0) {
-		rc |= ms_buf_printf(b, " <span class=\"badge %s\" title=\"",
-		    (f & F_HOSTKEY) ? "bad" : "warn");
-		rc |= esc(b, record_str(m, "probe_error"));
-		rc |= ms_buf_puts(b, "\">");
-		if (f & F_HOSTKEY)
-			rc |= ms_buf_puts(b, "host key changed");
-		else
-			rc |= esc(b, probe);
-		rc |= ms_buf_puts(b, "</span>");
-	}
+	rc |= render_status(b, m, vd);
 	rc |= ms_buf_puts(b, "</td>");
 
 	rc |= cell_str(b, m, "console_user");
@@ -382,10 +583,14 @@ render_row(struct ms_buf *b, const json_t *m, const json_t *hist,
 	} else {
 		rc |= ms_buf_puts(b, "<td data-v=\"-1\">" NA "</td>");
 	}
-	rc |= cell_disk(b, m, th);
-	rc |= cell_battery(b, m, th, f);
+	rc |= cell_disk(b, m, vd);
+	rc |= cell_battery(b, m, vd);
+	rc |= ms_buf_printf(b, "<td class=\"posture\" data-v=\"%d\">",
+	    posture_score(vd));
+	rc |= render_posture(b, m, vd, now);
+	rc |= ms_buf_puts(b, "</td>");
 	if (record_int(m, "uptime_s", &v) == 0) {
-		fmt_uptime(buf, sizeof(buf), v);
+		fmt_duration(v, MS_LANG_EN, buf, sizeof(buf));
 		rc |= ms_buf_printf(b, "<td data-v=\"%lld\">%s</td>", v, buf);
 	} else {
 		rc |= ms_buf_puts(b, "<td data-v=\"-1\">" NA "</td>");
@@ -411,6 +616,7 @@ render_row(struct ms_buf *b, const json_t *m, const json_t *hist,
 	}
 	rc |= cell_trend(b, hist, th);
 	rc |= ms_buf_puts(b, "</tr>\n");
+	free(name);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -422,14 +628,133 @@ counter(struct ms_buf *b, const char *cls, long long n, const char *label,
 	    alarm && n > 0 ? " alarm" : "", n, label);
 }
 
-/* Fill the @@NAME@@ marks of the frame; 0 or -1. */
+/* The fleet's tiles: the usual seven, then the posture ones about
+ * fields some Mac reports, then the exceptional states when they occur. */
 static int
-fill(struct ms_buf *b, const char *tpl, size_t n, const char *const *names,
+counters(struct ms_buf *b, const struct fleet *fl,
+    const struct thresholds *th)
+{
+	char label[80];
+	int rc = 0;
+
+	rc |= counter(b, "c-total", fl->machines, "Macs", 0);
+	rc |= counter(b, "c-online", fl->online, "online", 0);
+	rc |= counter(b, "c-crit", fl->n[R_DISK_CRITICAL], "disk critical", 1);
+	rc |= counter(b, "c-warn", fl->n[R_DISK_WARNING], "disk warning", 1);
+	rc |= counter(b, "c-batt", fl->n[R_BATTERY_LOW], "battery low", 1);
+	rc |= counter(b, "c-full", fl->n[R_BATTERY_FULL_PLUGGED],
+	    "full and plugged", 1);
+	rc |= counter(b, "c-hostkey", fl->n[R_HOSTKEY_MISMATCH],
+	    "host key problems", 1);
+	if (fl->know_filevault > 0)
+		rc |= counter(b, "c-fv w", fl->n[R_FILEVAULT_OFF],
+		    "without FileVault", 1);
+	if (fl->know_firewall > 0)
+		rc |= counter(b, "c-fw", fl->n[R_FIREWALL_OFF],
+		    "firewall off", th->firewall_warn);
+	if (fl->know_backup > 0) {
+		snprintf(label, sizeof(label), "backup%s older than %lld "
+		    "day%s", fl->n[R_BACKUP_OLD] == 1 ? "" : "s",
+		    th->backup_days, th->backup_days == 1 ? "" : "s");
+		rc |= counter(b, "c-bkold w", fl->n[R_BACKUP_OLD], label, 1);
+		rc |= counter(b, "c-bknever w", fl->n[R_BACKUP_NEVER],
+		    "never backed up", 1);
+	}
+	if (fl->know_smart > 0)
+		rc |= counter(b, "c-smart", fl->n[R_SMART_FAILING],
+		    "SMART failing", 1);
+	if (fl->know_updates > 0)
+		rc |= counter(b, "c-upd w", fl->n[R_UPDATES_RESTART],
+		    "updates waiting for a restart", 1);
+	if (fl->n[R_IDENTITY_CONFLICT] > 0)
+		rc |= counter(b, "c-ident", fl->n[R_IDENTITY_CONFLICT],
+		    "identity conflicts", 1);
+	if (fl->incomplete > 0)
+		rc |= counter(b, "c-incomplete w", fl->incomplete,
+		    "incomplete probes", 1);
+	if (fl->n[R_NEW_HOST] > 0)
+		rc |= counter(b, "c-new", fl->n[R_NEW_HOST],
+		    "new hosts to enrol", 0);
+	return rc == 0 ? 0 : -1;
+}
+
+/* s single-quoted for sh, unless it holds only characters sh leaves
+ * alone. */
+static int
+sh_word(struct ms_buf *b, const char *s)
+{
+	const char *p;
+	int rc = 0;
+
+	if (strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789/:.-_[]@%+=,") == strlen(s))
+		return esc(b, s);
+	rc |= ms_buf_puts(b, "'");
+	for (p = s; *p != '\0'; p++) {
+		char c[2] = { *p, '\0' };
+
+		rc |= esc(b, *p == '\'' ? "'\\''" : c);
+	}
+	rc |= ms_buf_puts(b, "'");
+	return rc == 0 ? 0 : -1;
+}
+
+/*
+ * The installers, each with its SHA-256 and the command that downloads
+ * it on a Mac, checks the checksum and only then runs it.
+ */
+static int
+installers(struct ms_buf *b, const struct inst_info *in, size_t n,
+    const char *base, const char *origin)
+{
+	struct ms_buf url = { 0 };
+	char size[FMT_LEN];
+	size_t i;
+	int rc = 0;
+
+	if (n == 0)
+		return ms_buf_puts(b, "");
+	rc |= ms_buf_puts(b, "<section id=\"installers\"><h2>Installers</h2>"
+	    "<p class=\"meta\">On a Mac, in Terminal: the command checks the "
+	    "file's SHA-256 before anything runs. The checksum is only as "
+	    "trustworthy as this page: read it over HTTPS or on the server "
+	    "itself.</p><ul>");
+	for (i = 0; i < n; i++) {
+		ms_buf_reset(&url);
+		rc |= ms_buf_printf(&url, "%s%s/installers/%s",
+		    origin != NULL ? origin : "", base, in[i].name);
+		size_of(in[i].size, size, sizeof(size));
+		rc |= ms_buf_puts(b, "<li data-name=\"");
+		rc |= esc(b, in[i].name);
+		rc |= ms_buf_puts(b, "\"><a href=\"");
+		rc |= esc(b, base);
+		rc |= ms_buf_printf(b, "/installers/%s\">%s</a> "
+		    "<span class=\"sub\">%s" DOT "SHA-256 "
+		    "<code class=\"sha\">%s</code></span>"
+		    "<pre><code class=\"cmd\">curl -fsSO ", in[i].name,
+		    in[i].name, size, in[i].sha256);
+		rc |= sh_word(b, url.data != NULL ? url.data : "");
+		rc |= ms_buf_printf(b, " &amp;&amp; echo \"%s  %s\" | "
+		    "shasum -a 256 -c &amp;&amp; sudo sh %s</code></pre></li>",
+		    in[i].sha256, in[i].name, in[i].name);
+	}
+	rc |= ms_buf_puts(b, "</ul></section>");
+	ms_buf_free(&url);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Fill the @@NAME@@ marks of the frame share/TNAME; 0 or -1. */
+int
+fill_template(struct ms_buf *b, const char *tname, const char *const *names,
     const struct ms_buf *vals, size_t nv, struct ms_err *e)
 {
-	const char *p = tpl, *end = tpl + n, *m, *q;
-	size_t i, k;
+	const char *tpl, *p, *end, *m, *q;
+	size_t i, k, n;
 
+	if ((tpl = embed_get(tname, &n)) == NULL)
+		return ms_err_set(e, "%s is not built in", tname);
+	p = tpl;
+	end = tpl + n;
 	while (p < end) {
 		m = strstr(p, "@@");
 		if (m == NULL || m >= end)
@@ -438,16 +763,15 @@ fill(struct ms_buf *b, const char *tpl, size_t n, const char *const *names,
 			return -1;
 		q = strstr(m + 2, "@@");
 		if (q == NULL)
-			return ms_err_set(e, "web/dashboard.html: "
-			    "unterminated @@ mark");
+			return ms_err_set(e, "%s: unterminated @@ mark", tname);
 		k = (size_t)(q - m - 2);
 		for (i = 0; i < nv; i++)
 			if (strlen(names[i]) == k &&
 			    memcmp(names[i], m + 2, k) == 0)
 				break;
 		if (i == nv)
-			return ms_err_set(e, "web/dashboard.html: unknown "
-			    "mark @@%.*s@@", (int)k, m + 2);
+			return ms_err_set(e, "%s: unknown mark @@%.*s@@", tname,
+			    (int)k, m + 2);
 		if (ms_buf_append(b, vals[i].data != NULL ? vals[i].data : "",
 		    vals[i].len) == -1)
 			return -1;
@@ -458,218 +782,56 @@ fill(struct ms_buf *b, const char *tpl, size_t n, const char *const *names,
 
 int
 render_dashboard(struct ms_buf *b, json_t *latest, json_t *history,
-    const struct thresholds *th, const char *base, struct ms_err *e)
+    const struct thresholds *th, const char *base,
+    const struct inst_info *inst, size_t ninst, const char *origin,
+    struct ms_err *e)
 {
 	static const char *const names[] = { "BASE", "COUNTERS", "ROWS",
 	    "COUNT", "GENERATED", "CRIT", "WARN", "BATTLOW",
-	    "GENERATED_TEXT" };
+	    "GENERATED_TEXT", "INSTALLERS" };
 	struct ms_buf v[sizeof(names) / sizeof(names[0])];
-	struct fleet fl = { 0 };
-	const char *tpl;
-	size_t i, n;
+	struct fleet fl;
+	struct verdict vd;
+	size_t i;
 	json_t *m, *empty = json_array();
-	char ts[RFC3339_LEN];
+	time_t now = time(NULL);
+	struct tm tm;
+	char ts[RFC3339_LEN], hb[64];
 	int rc = 0;
 
 	memset(v, 0, sizeof(v));
-	if ((tpl = embed_get("web/dashboard.html", &n)) == NULL) {
-		json_decref(empty);
-		return ms_err_set(e, "web/dashboard.html is not built in");
-	}
+	fleet_count(latest, th, now, &fl);
 	json_array_foreach(latest, i, m) {
-		int f = classify(m, th);
 		const char *id = record_str(m, "id");
 		json_t *h = id != NULL ? json_object_get(history, id) : NULL;
 
-		fleet_add(&fl, f);
-		if (render_row(&v[2], m, json_is_array(h) ? h : empty, th,
-		    f) == -1)
+		rules_eval(m, th, now, &vd);
+		if (render_row(&v[2], m, json_is_array(h) ? h : empty, th, &vd,
+		    base, now) == -1)
 			rc = -1;
 	}
 	json_decref(empty);
 	rc |= esc(&v[0], base);
-	rc |= counter(&v[1], "c-total", fl.machines, "Macs", 0);
-	rc |= counter(&v[1], "c-online", fl.online, "online", 0);
-	rc |= counter(&v[1], "c-crit", fl.disk_crit, "disk critical", 1);
-	rc |= counter(&v[1], "c-warn", fl.disk_warn, "disk warning", 1);
-	rc |= counter(&v[1], "c-batt", fl.batt_low, "battery low", 1);
-	rc |= counter(&v[1], "c-full", fl.full_plugged,
-	    "full and plugged", 1);
-	rc |= counter(&v[1], "c-hostkey", fl.hostkey, "host key problems", 1);
-	if (v[2].data == NULL)
-		rc |= ms_buf_puts(&v[2], "");
+	rc |= counters(&v[1], &fl, th);
+	rc |= ms_buf_puts(&v[2], "");
 	rc |= ms_buf_printf(&v[3], "%lld", fl.machines);
-	rc |= ms_buf_puts(&v[4], rfc3339_format(time(NULL), ts) != NULL ?
-	    ts : "");
-	{
-		time_t now = time(NULL);
-		struct tm tm;
-		char hb[64];
-
-		if (gmtime_r(&now, &tm) == NULL || strftime(hb, sizeof(hb),
-		    "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-			hb[0] = '\0';
-		rc |= ms_buf_puts(&v[8], hb);
-	}
+	rc |= ms_buf_puts(&v[4], rfc3339_format(now, ts) != NULL ? ts : "");
+	if (gmtime_r(&now, &tm) == NULL || strftime(hb, sizeof(hb),
+	    "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		hb[0] = '\0';
+	rc |= ms_buf_puts(&v[8], hb);
 	rc |= ms_buf_printf(&v[5], "%g", (double)th->disk_crit_bytes / 1e9);
 	rc |= ms_buf_printf(&v[6], "%g", (double)th->disk_warn_bytes / 1e9);
 	rc |= ms_buf_printf(&v[7], "%lld", th->battery_low);
+	rc |= installers(&v[9], inst, ninst, base, origin);
 	if (rc != 0)
 		ms_err_set(e, "out of memory");
 	else
-		rc = fill(b, tpl, n, names, v, sizeof(v) / sizeof(v[0]), e);
+		rc = fill_template(b, "web/dashboard.html", names, v,
+		    sizeof(v) / sizeof(v[0]), e);
 	if (rc != 0 && e->msg[0] == '\0')
 		ms_err_set(e, "out of memory");
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		ms_buf_free(&v[i]);
 	return rc == 0 ? 0 : -1;
-}
-
-/* The per-machine gauges, in the base units Prometheus uses. */
-static const struct gauge {
-	const char *name;
-	const char *field;
-	double scale;		/* 0: a boolean field */
-	const char *help;
-} gauges[] = {
-	{ "macscan_disk_free_bytes", "disk_free_bytes", 1,
-	    "Space the user can still write on the data volume, in bytes." },
-	{ "macscan_disk_total_bytes", "disk_total_bytes", 1,
-	    "Size of the data volume, in bytes." },
-	{ "macscan_disk_available_bytes", "disk_available_bytes", 1,
-	    "Space Finder shows as available (purgeable included), in "
-	    "bytes." },
-	{ "macscan_battery_charge_ratio", "battery_percent", 0.01,
-	    "Battery charge, from 0 to 1." },
-	{ "macscan_battery_cycles", "battery_cycles", 1,
-	    "Battery charge cycle count." },
-	{ "macscan_battery_health_ratio", "battery_health_percent", 0.01,
-	    "Battery maximum capacity against its design, from 0 to 1." },
-	{ "macscan_uptime_seconds", "uptime_s", 1,
-	    "Time since the Mac booted, in seconds." },
-	{ "macscan_online", "online", 0,
-	    "1 if the Mac answered the latest scan, else 0." },
-	{ "macscan_last_seen_timestamp_seconds", "last_seen", -1,
-	    "When the Mac last answered a scan, in seconds since the epoch." },
-};
-
-static int
-labels(struct ms_buf *b, const json_t *m)
-{
-	const char *id = record_str(m, "id"), *name, *ip;
-	int rc = 0;
-
-	name = record_str(m, "computer_name");
-	ip = record_str(m, "ip");
-	rc |= ms_buf_puts(b, "{id=\"");
-	rc |= esc_prom_label(b, id, id != NULL ? strlen(id) : 0);
-	rc |= ms_buf_puts(b, "\",name=\"");
-	rc |= esc_prom_label(b, name, name != NULL ? strlen(name) : 0);
-	rc |= ms_buf_puts(b, "\",ip=\"");
-	rc |= esc_prom_label(b, ip, ip != NULL ? strlen(ip) : 0);
-	rc |= ms_buf_puts(b, "\"}");
-	return rc == 0 ? 0 : -1;
-}
-
-static int
-family(struct ms_buf *b, const char *name, const char *help)
-{
-	int rc = 0;
-
-	rc |= ms_buf_printf(b, "# HELP %s ", name);
-	rc |= esc_prom_help(b, help, strlen(help));
-	rc |= ms_buf_printf(b, "\n# TYPE %s gauge\n", name);
-	return rc == 0 ? 0 : -1;
-}
-
-int
-render_metrics(struct ms_buf *b, json_t *latest, const struct thresholds *th,
-    struct ms_err *e)
-{
-	const struct {
-		const char *name, *help;
-		size_t off;
-	} fleet[] = {
-		{ "macscan_machines", "Machines in the store.",
-		    offsetof(struct fleet, machines) },
-		{ "macscan_machines_online",
-		    "Machines that answered the latest scan.",
-		    offsetof(struct fleet, online) },
-		{ "macscan_disk_critical_machines",
-		    "Machines with less free disk space than "
-		    "ALERT_DISK_CRITICAL_GB.",
-		    offsetof(struct fleet, disk_crit) },
-		{ "macscan_disk_warning_machines",
-		    "Machines with less free disk space than "
-		    "ALERT_DISK_WARN_GB but not critical.",
-		    offsetof(struct fleet, disk_warn) },
-		{ "macscan_battery_low_machines",
-		    "Machines whose battery is below "
-		    "ALERT_BATTERY_LOW_PERCENT.",
-		    offsetof(struct fleet, batt_low) },
-		{ "macscan_battery_full_plugged_machines",
-		    "Machines at 100% battery charge and on AC power.",
-		    offsetof(struct fleet, full_plugged) },
-		{ "macscan_hostkey_mismatch_machines",
-		    "Machines whose SSH host key changed.",
-		    offsetof(struct fleet, hostkey) },
-	};
-	struct fleet fl = { 0 };
-	size_t i, k;
-	json_t *m;
-	long long v;
-	double d;
-	int rc = 0, bv;
-	time_t t;
-
-	json_array_foreach(latest, i, m)
-		fleet_add(&fl, classify(m, th));
-	for (k = 0; k < sizeof(fleet) / sizeof(fleet[0]); k++) {
-		rc |= family(b, fleet[k].name, fleet[k].help);
-		rc |= ms_buf_printf(b, "%s %lld\n", fleet[k].name,
-		    *(const long long *)(const void *)((const char *)&fl +
-		    fleet[k].off));
-	}
-	for (k = 0; k < sizeof(gauges) / sizeof(gauges[0]); k++) {
-		const struct gauge *g = &gauges[k];
-		int head = 0;
-
-		json_array_foreach(latest, i, m) {
-			char val[64];
-
-			if (g->scale == 0) {
-				/* online: an absent flag is offline. */
-				if (record_bool(m, g->field, &bv) == -1)
-					bv = 0;
-				snprintf(val, sizeof(val), "%d", bv);
-			} else if (g->scale < 0) {
-				const char *s = record_str(m, g->field);
-
-				if (s == NULL ||
-				    rfc3339_parse(s, &t, NULL) == -1)
-					continue;
-				snprintf(val, sizeof(val), "%lld",
-				    (long long)t);
-			} else if (g->scale == 1) {
-				if (record_int(m, g->field, &v) == -1)
-					continue;
-				snprintf(val, sizeof(val), "%lld", v);
-			} else {
-				if (record_real(m, g->field, &d) == -1)
-					continue;
-				snprintf(val, sizeof(val), "%.6g",
-				    d * g->scale);
-			}
-			if (!head) {
-				rc |= family(b, g->name, g->help);
-				head = 1;
-			}
-			rc |= ms_buf_puts(b, g->name);
-			rc |= labels(b, m);
-			rc |= ms_buf_printf(b, " %s\n", val);
-		}
-	}
-	if (rc != 0)
-		return ms_err_set(e, "out of memory");
-	return 0;
 }

@@ -1,27 +1,30 @@
 /*
  * route.c - the fixed set of routes machttp serves, the same for the
- * server and the CGI script: the dashboard, /machines, /metrics,
- * /installers/NAME, /healthz and the dashboard's two assets.
+ * server and the CGI script: the dashboard, /machines, /machines/ID,
+ * the page of one Mac (/mac/ID), /metrics, /installers/NAME, /healthz
+ * and the dashboard's two assets.
+ *
+ * Without authentication, only the names the server listens as are
+ * answered (host_ok): a web page whose name an attacker rebinds to this
+ * address (DNS rebinding) gets 421 and never reads the fleet.
  *
  * The rendered views are cached until store_version changes; the version
  * is read at most once per round of the event loop, so a burst of
  * requests costs one stat of the store, and a request never sees a view
  * older than the round it arrived in.
  */
-#include <errno.h>
-#include <fcntl.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "embed.h"
 #include "escape.h"
 #include "log.h"
 #include "machttp.h"
+#include "record.h"
 #include "rfc3339.h"
 
 #define CT_HTML "text/html; charset=utf-8"
@@ -71,6 +74,7 @@ cache_clear(struct cache *c)
 	blob_unref(c->metrics);
 	c->latest = NULL;
 	c->machines = c->html = c->metrics = NULL;
+	c->html_key = 0;
 	c->version[0] = '\0';
 }
 
@@ -255,7 +259,8 @@ route_machines(struct app *a, const struct reqinfo *ri, struct resp *rs)
 			store_unavailable(a, rs, e.msg);
 			return;
 		}
-		if ((s = json_dumps(latest, JSON_COMPACT)) == NULL ||
+		/* Numbers as the store has them (15 significant digits). */
+		if ((s = record_dump(latest)) == NULL ||
 		    (a->c.machines = blob_new(s, strlen(s))) == NULL) {
 			resp_error(rs, 500, "out of memory");
 			return;
@@ -264,41 +269,49 @@ route_machines(struct app *a, const struct reqinfo *ri, struct resp *rs)
 	resp_blob(rs, CT_JSON, a->c.machines);
 }
 
-static void
-route_machine(struct app *a, const char *id, struct resp *rs)
+/* The record of id in the merged view (borrowed from the cache), or
+ * NULL with the answer made (404 or 503). */
+static json_t *
+find_machine(struct app *a, const char *id, struct resp *rs)
 {
 	struct ms_err e = { "" };
-	json_t *latest, *m = NULL, *h, *o;
+	json_t *latest, *o;
 	size_t i;
-	char *s;
 
 	if (cache_check(a) == -1) {
 		store_unavailable(a, rs, a->st == NULL ? a->st_err.msg : NULL);
-		return;
+		return NULL;
 	}
 	if ((latest = get_latest(a, &e)) == NULL) {
 		ms_warn("store %s: %s", a->o->dir, e.msg);
 		store_unavailable(a, rs, e.msg);
-		return;
+		return NULL;
 	}
 	json_array_foreach(latest, i, o) {
 		const char *v = json_string_value(json_object_get(o, "id"));
 
-		if (v != NULL && strcmp(v, id) == 0) {
-			m = o;
-			break;
-		}
+		if (*id != '\0' && v != NULL && strcmp(v, id) == 0)
+			return o;
 	}
-	if (m == NULL || *id == '\0') {
-		resp_error(rs, 404, "no such machine");
+	resp_error(rs, 404, "no such machine");
+	return NULL;
+}
+
+static void
+route_machine(struct app *a, const char *id, struct resp *rs)
+{
+	struct ms_err e = { "" };
+	json_t *m, *h, *o;
+	char *s;
+
+	if ((m = find_machine(a, id, rs)) == NULL)
 		return;
-	}
 	/* A machine without history yet still has its record. */
 	if ((h = store_history(a->st, id, &e)) == NULL)
 		h = json_array();
 	/* "o" steals h; m is borrowed from the cache and gets a reference. */
 	o = json_pack("{s:O,s:o}", "machine", m, "history", h);
-	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL) {
+	if (o == NULL || (s = record_dump(o)) == NULL) {
 		json_decref(o);
 		resp_error(rs, 500, "out of memory");
 		return;
@@ -311,6 +324,44 @@ route_machine(struct app *a, const char *id, struct resp *rs)
 	rs->len = strlen(s);
 }
 
+/* The page of one Mac: rendered for each request (its history and the
+ * alert state are read then), tagged with the store's version. */
+static void
+route_page(struct app *a, const struct reqinfo *ri, const char *id,
+    struct resp *rs)
+{
+	struct ms_err e = { "" };
+	struct ms_buf b = { 0 };
+	json_t *m, *h, *alerts;
+
+	if ((m = find_machine(a, id, rs)) == NULL)
+		return;
+	make_etag(rs->etag, sizeof(rs->etag), "h", a->c.version);
+	if (not_modified(ri, rs))
+		return;
+	if ((h = store_history(a->st, id, &e)) == NULL)
+		h = json_array();
+	if ((alerts = store_state_load(a->st, "alerts", &e)) == NULL) {
+		/* The page is worth showing without it; it says so. */
+		ms_warn("store %s: alerts: %s", a->o->dir, e.msg);
+		e.msg[0] = '\0';
+	}
+	if (h == NULL || render_machine(&b, m, h, alerts, &a->th, a->base,
+	    time(NULL), &e) == -1) {
+		json_decref(h);
+		json_decref(alerts);
+		ms_buf_free(&b);
+		resp_error(rs, 500, e.msg[0] != '\0' ? e.msg : "out of memory");
+		return;
+	}
+	json_decref(h);
+	json_decref(alerts);
+	rs->status = 200;
+	rs->ctype = CT_HTML;
+	rs->len = b.len;
+	rs->own = ms_buf_steal(&b, NULL);
+	rs->body = rs->own;
+}
 
 /*
  * What the sparklines draw: every entry of the last two days, and before
@@ -376,24 +427,94 @@ nomem:
 	return NULL;
 }
 
+/*
+ * The origin a client reached us at, for the commands the dashboard
+ * shows: the Host it named when that is a valid host[:port], else the
+ * address listened on.
+ */
+static void
+origin_of(const struct app *a, const struct reqinfo *ri, char *out,
+    size_t cap)
+{
+	const char *scheme = ri->https ? "https" : "http";
+	struct http_host h;
+
+	if (ri->host != NULL &&
+	    http_host_parse(ri->host, ri->host_len, &h) == 0) {
+		snprintf(out, cap, "%s://%s%.*s%s", scheme,
+		    h.kind == HTTP_HOST_IPV6 ? "[" : "", (int)h.len, h.name,
+		    h.kind == HTTP_HOST_IPV6 ? "]" : "");
+		if (h.port >= 0)
+			snprintf(out + strlen(out), cap - strlen(out), ":%d",
+			    h.port);
+		return;
+	}
+	snprintf(out, cap, "%s://%s%s%s", scheme,
+	    strchr(a->hosts.addr, ':') != NULL ? "[" : "",
+	    a->hosts.addr[0] != '\0' ? a->hosts.addr : "localhost",
+	    strchr(a->hosts.addr, ':') != NULL ? "]" : "");
+	if (a->hosts.port >= 0)
+		snprintf(out + strlen(out), cap - strlen(out), ":%d",
+		    a->hosts.port);
+}
+
+/* FNV-1a over bytes, continued from h. */
+static uint64_t
+fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= c[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
 static void
 route_dashboard(struct app *a, const struct reqinfo *ri, struct resp *rs)
 {
 	struct ms_err e = { "" };
 	struct ms_buf b = { 0 };
+	struct inst_info *inst;
 	json_t *latest, *hist;
+	char origin[320], tag[200];
+	size_t ninst, i;
+	uint64_t key;
 	int64_t t0;
 
 	if (cache_check(a) == -1) {
 		store_unavailable(a, rs, a->st == NULL ? a->st_err.msg : NULL);
 		return;
 	}
-	make_etag(rs->etag, sizeof(rs->etag), "d", a->c.version);
-	if (not_modified(ri, rs))
+	/* The page shows the installers and the origin to fetch them
+	 * from: a change of either is a new page. */
+	if ((inst = calloc(MACHTTP_INST_FILES, sizeof(*inst))) == NULL) {
+		resp_error(rs, 500, "out of memory");
 		return;
+	}
+	ninst = inst_list(a, inst, MACHTTP_INST_FILES);
+	origin_of(a, ri, origin, sizeof(origin));
+	key = fnv(1469598103934665603ULL, origin, strlen(origin) + 1);
+	for (i = 0; i < ninst; i++)
+		key = fnv(fnv(key, inst[i].name, strlen(inst[i].name) + 1),
+		    inst[i].sha256, sizeof(inst[i].sha256));
+	if (a->c.html != NULL && a->c.html_key != key) {
+		blob_unref(a->c.html);
+		a->c.html = NULL;
+	}
+	snprintf(tag, sizeof(tag), "%s-%016llx", a->c.version,
+	    (unsigned long long)key);
+	make_etag(rs->etag, sizeof(rs->etag), "d", tag);
+	if (not_modified(ri, rs)) {
+		free(inst);
+		return;
+	}
 	if (a->c.html == NULL) {
 		t0 = ms_now_ns();
 		if ((latest = get_latest(a, &e)) == NULL) {
+			free(inst);
 			ms_warn("store %s: %s", a->o->dir, e.msg);
 			store_unavailable(a, rs, e.msg);
 			return;
@@ -403,19 +524,22 @@ route_dashboard(struct app *a, const struct reqinfo *ri, struct resp *rs)
 			ms_warn("store %s: history: %s", a->o->dir, e.msg);
 			hist = json_object();
 		}
-		if (render_dashboard(&b, latest, hist, &a->th, a->base,
-		    &e) == -1 ||
+		if (render_dashboard(&b, latest, hist, &a->th, a->base, inst,
+		    ninst, origin, &e) == -1 ||
 		    (a->c.html = blob_new(b.data, b.len)) == NULL) {
+			free(inst);
 			json_decref(hist);
 			ms_buf_free(&b);
 			resp_error(rs, 500, e.msg);
 			return;
 		}
+		a->c.html_key = key;
 		json_decref(hist);
 		ms_info("dashboard of %zu machines rendered in %.1f ms",
 		    json_array_size(latest),
 		    (double)(ms_now_ns() - t0) / 1e6);
 	}
+	free(inst);
 	resp_blob(rs, CT_HTML, a->c.html);
 }
 
@@ -449,84 +573,25 @@ route_metrics(struct app *a, const struct reqinfo *ri, struct resp *rs)
 	resp_blob(rs, CT_PROM, a->c.metrics);
 }
 
-/*
- * An installer name: [A-Za-z0-9._-], no leading dot, so no "..", no
- * slash, no NUL and nothing hidden. Whatever encoding the client used,
- * this is checked on the decoded name, and a name still holding a '%'
- * (a double encoding) is refused like any other character.
- */
-static int
-installer_name_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > 255 || s[0] == '.')
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		    c == '-'))
-			return 0;
-	}
-	return 1;
-}
-
 static void
 route_installer(struct app *a, const char *name, size_t n, struct resp *rs)
 {
-	struct stat sb;
-	char *data;
-	size_t got = 0;
-	ssize_t r;
-	int fd;
+	struct ms_err e = { "" };
+	struct blob *b = NULL;
 
-	if (!installer_name_ok(name, n) || a->instfd == -1) {
+	switch (inst_get(a, name, n, &b, &e)) {
+	case 0:
+		break;
+	case -1:
 		resp_error(rs, 404, NULL);
 		return;
-	}
-	/* O_NOFOLLOW: a symbolic link in the directory is not followed;
-	 * O_NONBLOCK: a FIFO put there cannot hang the server. */
-	fd = openat(a->instfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC);
-	if (fd == -1) {
-		if (errno != ENOENT && errno != ELOOP && errno != ENOTDIR)
-			ms_warn("installers: %s:", name);
-		resp_error(rs, 404, NULL);
+	default:
+		resp_error(rs, 500, e.msg);
 		return;
 	}
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
-	    (unsigned long long)sb.st_size > MACHTTP_MAX_INSTALLER) {
-		close(fd);
-		resp_error(rs, 404, NULL);
-		return;
-	}
-	if ((data = malloc((size_t)sb.st_size + 1)) == NULL) {
-		close(fd);
-		resp_error(rs, 500, "out of memory");
-		return;
-	}
-	while (got < (size_t)sb.st_size) {
-		r = read(fd, data + got, (size_t)sb.st_size - got);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	if (got != (size_t)sb.st_size) {
-		free(data);
-		ms_warn("installers: %s: short read", name);
-		resp_error(rs, 500, "cannot read the installer");
-		return;
-	}
-	rs->status = 200;
-	rs->ctype = CT_SH;
-	rs->own = data;
-	rs->body = data;
-	rs->len = got;
+	/* One copy of each version, shared with every client sending it. */
+	resp_blob(rs, CT_SH, b);
+	blob_unref(b);
 }
 
 /* FNV-1a: a tag for an embedded asset, which changes with its bytes. */
@@ -613,6 +678,52 @@ auth_challenge(const struct app *a)
 	return "Bearer realm=\"macscan\"";
 }
 
+/*
+ * 1 if a request naming host (n bytes; NULL for an HTTP/1.0 request
+ * without Host, which no browser sends) may be served: when the rule is
+ * on, its name must be one of the rule's, or any IP address when the
+ * server listens on every address (an address cannot be rebound; a
+ * name can), and its port, if any, the one listened on.
+ */
+int
+host_ok(const struct hostrule *hr, const char *host, size_t n)
+{
+	struct http_host h;
+	unsigned char bin[16];
+	char canon[INET6_ADDRSTRLEN], lc[256];
+	const char *name;
+	size_t i;
+
+	if (!hr->enforce || host == NULL)
+		return 1;
+	if (http_host_parse(host, n, &h) == -1)
+		return 0;
+	if (h.port >= 0 && hr->port >= 0 && h.port != hr->port)
+		return 0;
+	if (h.kind != HTTP_HOST_NAME && hr->any_ip)
+		return 1;
+	if (h.len >= sizeof(lc))
+		return 0;
+	for (i = 0; i < h.len; i++)
+		lc[i] = (char)(h.name[i] >= 'A' && h.name[i] <= 'Z' ?
+		    h.name[i] - 'A' + 'a' : h.name[i]);
+	lc[h.len] = '\0';
+	name = lc;
+	/* An address in its one canonical spelling ("::1", not "0::1"). */
+	if (h.kind != HTTP_HOST_NAME) {
+		int af = h.kind == HTTP_HOST_IPV6 ? AF_INET6 : AF_INET;
+
+		if (inet_pton(af, lc, bin) != 1 ||
+		    inet_ntop(af, bin, canon, sizeof(canon)) == NULL)
+			return 0;
+		name = canon;
+	}
+	for (i = 0; i < hr->nnames; i++)
+		if (strcmp(hr->names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 prefix(const char *s, const char *p)
 {
@@ -633,6 +744,13 @@ route(struct app *a, const struct reqinfo *ri, struct resp *rs)
 		resp_text(rs, 200, CT_TEXT, "ok\n");
 		return;
 	}
+	if (!host_ok(&a->hosts, ri->host, ri->host_len)) {
+		resp_error(rs, 421, "this server does not answer for that "
+		    "name (MACHTTP_HOSTS lists the names it answers for "
+		    "without authentication)");
+		rs->cache = "no-store";
+		return;
+	}
 	if (!auth_ok(a, ri->authorization)) {
 		resp_error(rs, 401, NULL);
 		rs->auth = auth_challenge(a);
@@ -640,7 +758,8 @@ route(struct app *a, const struct reqinfo *ri, struct resp *rs)
 		return;
 	}
 	if (strcmp(p, "/") != 0 && strcmp(p, "/machines") != 0 &&
-	    !prefix(p, "/machines/") && strcmp(p, "/metrics") != 0 &&
+	    !prefix(p, "/machines/") && !prefix(p, "/mac/") &&
+	    strcmp(p, "/metrics") != 0 &&
 	    !prefix(p, "/installers/") &&
 	    strcmp(p, "/static/dashboard.css") != 0 &&
 	    strcmp(p, "/static/dashboard.js") != 0) {
@@ -655,6 +774,8 @@ route(struct app *a, const struct reqinfo *ri, struct resp *rs)
 		route_machines(a, ri, rs);
 	else if (prefix(p, "/machines/"))
 		route_machine(a, p + 10, rs);
+	else if (prefix(p, "/mac/"))
+		route_page(a, ri, p + 5, rs);
 	else if (strcmp(p, "/metrics") == 0)
 		route_metrics(a, ri, rs);
 	else if (prefix(p, "/installers/"))

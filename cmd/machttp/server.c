@@ -300,6 +300,9 @@ answer(struct server *s, struct conn *c, struct http_req *req, size_t head)
 	ri.path_len = req->path_len;
 	ri.if_none_match = req->if_none_match;
 	ri.authorization = req->authorization;
+	ri.host = http_req_authority(req, &ri.host_len);
+	ri.https = http_list_has(http_header(req, "X-Forwarded-Proto"),
+	    "https");
 	route(s->a, &ri, &rs);
 	c->keep = req->keep_alive && !rs.close && !s->quitting;
 	if (req->content_length > 0 || req->chunked) {

@@ -3,7 +3,10 @@
 # each, 2 threads, 50 connections). Prints requests per second and p99
 # latency of both and their ratios (goal: >= 0.7x nginx's requests per
 # second, p99 <= 2x nginx's), and the time to render the dashboard of
-# 1,000 machines.
+# 1,000 machines. Then the installers: requests per second for a small
+# one beside nginx, and the memory each server takes while 24 clients
+# that never read ask for a 16 MiB one (goal: machttp holds one copy, not
+# one per client; nginx sends from the page cache).
 #
 # BENCH_SECONDS (default 10), BENCH_ROUNDS (default 3: the medians are
 # compared), BENCH_MACHINES (default 1000), NGINX_WORKERS (default 1, as
@@ -49,7 +52,11 @@ fleet 0 | macstore -d "$T/store" -T 2026-11-24T16:00:00Z add
 fleet 1000000 | macstore -d "$T/store" -T 2026-11-24T16:10:00Z add
 chmod -R a+rX "$T/store"
 
-machttp -v -l 127.0.0.1:0 -d "$T/store" -s "$T" 2> "$T/machttp.log" &
+mkdir -p "$T/www/installers"
+cp "$top/share/installers/os_installer.sh" "$T/www/installers/"
+head -c 16777216 /dev/urandom > "$T/www/installers/big.sh"
+chmod -R a+rX "$T/www"
+machttp -v -l 127.0.0.1:0 -d "$T/store" -s "$T/www/installers" 2> "$T/machttp.log" &
 mpid=$!
 for _ in $(seq 100); do
 	mport=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/machttp.log")
@@ -88,6 +95,7 @@ http {
 		listen 127.0.0.1:$nport;
 		root $T/www;
 		location = /machines { default_type application/json; etag on; }
+		location /installers/ { default_type text/x-shellscript; }
 	}
 }
 EOF
@@ -177,5 +185,46 @@ set -- $(bench "http://127.0.0.1:$mport/")
 printf '  cached dashboard under wrk: %s requests/s, p99 %s ms\n' "$1" "$2"
 set -- $(bench "http://127.0.0.1:$mport/metrics")
 printf '  cached /metrics under wrk: %s requests/s, p99 %s ms\n' "$1" "$2"
+
+# Installers: a small one under wrk, beside nginx.
+set -- $(bench "http://127.0.0.1:$nport/installers/os_installer.sh")
+n_i=$1
+set -- $(bench "http://127.0.0.1:$mport/installers/os_installer.sh")
+m_i=$1
+printf 'installer of %s bytes under wrk: nginx %s, machttp %s requests/s (%sx)\n' \
+    "$(wc -c < "$T/www/installers/os_installer.sh" | tr -d ' ')" "$n_i" "$m_i" \
+    "$(awk -v a="$m_i" -v b="$n_i" 'BEGIN { printf "%.2f", a / b }')"
+
+# 24 clients that never read a 16 MiB installer: each server's RSS
+# before and after (nginx: its worker).
+rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+nworker=$(pgrep -P "$npid" | head -n 1)
+stall() {
+	_p=$1
+	for _ in $(seq 24); do
+		exec {fd}<>"/dev/tcp/127.0.0.1/$_p"
+		printf 'GET /installers/big.sh HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' >&"$fd"
+		fds="$fds $fd"
+	done
+}
+unstall() { for f in $fds; do eval "exec $f<&-"; done; fds=""; }
+fds=""
+m0=$(rss "$mpid")
+n0=$(rss "$nworker")
+stall "$mport"
+for _ in $(seq 600); do
+	[ "$(grep -c '"GET /installers/big.sh HTTP/1.1" 200' "$T/machttp.log")" -ge 24 ] && break
+	sleep 0.1
+done
+m1=$(rss "$mpid")
+unstall
+stall "$nport"
+sleep 2
+n1=$(rss "$nworker")
+unstall
+printf '24 clients that never read a 16 MiB installer: RSS nginx %s -> %s KB, machttp %s -> %s KB (+%s KB, %.1f copies)\n' \
+    "$n0" "$n1" "$m0" "$m1" "$((m1 - m0))" "$(awk -v d="$((m1 - m0))" 'BEGIN { print d / 16384 }')"
+check "machttp: at most 2 copies of the file for 24 clients (+$((m1 - m0)) KB)" \
+    test "$((m1 - m0))" -lt $((2 * 16384 + 4096))
 
 finish

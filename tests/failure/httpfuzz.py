@@ -3,12 +3,14 @@
 
     httpfuzz.py --port P [--count N] [--seconds S] [--seed K] [--out FILE]
 
-Sends up to N requests (default 20,000) within S seconds (default 25),
+Sends N requests (default 20,000), unless S seconds (default 25, at most
+900) run out first,
 one connection each (some of them pipelining several requests): random
 bytes, valid requests mutated (bit flips, bytes inserted, deleted,
 repeated, spliced), and known bad forms (long request lines, huge header
 blocks, bad versions and methods, bodies, control bytes, bare LF, path
-traversal encoded every way, NUL bytes). Each is sent in one or several
+traversal encoded every way, NUL bytes, Host names the server does not
+answer for). Each is sent in one or several
 writes; the client then half-closes (or waits a moment first) and reads
 the answer until the server closes.
 
@@ -92,29 +94,29 @@ def mutate(r, b):
 
 def structured(r):
     """A known bad (or odd) form: (kind, bytes, acceptable statuses)."""
-    k = r.randrange(14)
+    k = r.randrange(15)
     if k == 0:
         return ("long_line", b"GET /" + b"a" * r.randint(8200, 20000)
                 + b" HTTP/1.1\r\n\r\n", {"414"})
     if k == 1:
         h = b"".join(b"X-H%d: %s\r\n" % (i, b"v" * 100) for i in range(90))
-        return ("huge_head", b"GET / HTTP/1.1\r\nHost: x\r\n" + h + b"\r\n", {"431"})
+        return ("huge_head", b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + h + b"\r\n", {"431"})
     if k == 2:
         v = r.choice([b"HTTP/2.0", b"HTTP/0.9", b"HTTP/1.2", b"HTTP/9.9"])
         return ("bad_version", b"GET / " + v + b"\r\n\r\n", {"505", "400"})
     if k == 3:
         m = r.choice([b"POST", b"PUT", b"DELETE", b"PATCH", b"OPTIONS",
                       b"TRACE", b"CONNECT", b"BREW"])
-        return ("bad_method", m + b" / HTTP/1.1\r\nHost: x\r\n\r\n", {"405", "400", "501"})
+        return ("bad_method", m + b" / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", {"405", "400", "501"})
     if k == 4:
-        return ("body", b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+        return ("body", b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello",
                 {"413", "400"})
     if k == 5:
-        return ("chunked", b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+        return ("chunked", b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked"
                 b"\r\n\r\n5\r\nhello\r\n0\r\n\r\n", {"413", "400", "501"})
     if k == 6:
         return ("traversal", b"GET " + r.choice(TRAVERSAL).encode()
-                + b" HTTP/1.1\r\nHost: x\r\n\r\n", {"400", "403", "404"})
+                + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", {"400", "403", "404"})
     if k == 7:
         return ("nul", b"GET /\0 HTTP/1.1\r\n\r\n", {"400", "404"})
     if k == 8:
@@ -122,15 +124,31 @@ def structured(r):
     if k == 9:
         return ("no_colon", b"GET / HTTP/1.1\r\nNoColonHere\r\n\r\n", {"400"})
     if k == 10:
-        return ("obs_fold", b"GET / HTTP/1.1\r\nHost: x\r\nX-A: b\r\n  folded\r\n\r\n",
+        return ("obs_fold", b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: b\r\n  folded\r\n\r\n",
                 {"400", "200"})
     if k == 11:
-        return ("bare_lf", b"GET /healthz HTTP/1.1\nHost: x\n\n",
+        return ("bare_lf", b"GET /healthz HTTP/1.1\nHost: 127.0.0.1\n\n",
                 {"400", "200"})
     if k == 12:
         n = r.randint(2, 6)
         return ("pipelined", b"".join(valid(r) for _ in range(n)), None)
-    return ("cl_huge", b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: "
+    if k == 13:
+        # A name rebound to the server (DNS rebinding): 421 on any
+        # route but /healthz, in the Host field or an absolute-form
+        # target.
+        name = r.choice([b"evil.example", b"127.0.0.1.nip.io",
+                         b"localhost.evil", b"attacker", b"EVIL.EXAMPLE"])
+        if r.random() < 0.5:
+            name += b":%d" % r.randint(1, 65535)
+        path = r.choice([b"/", b"/machines", b"/metrics", b"/mac/S000001",
+                         b"/installers/os_installer.sh"])
+        if r.random() < 0.5:
+            req = b"GET " + path + b" HTTP/1.1\r\nHost: " + name + b"\r\n\r\n"
+        else:
+            req = (b"GET http://" + name + path +
+                   b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        return ("bad_host", req, {"421"})
+    return ("cl_huge", b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
             b"99999999999999999999999\r\n\r\n", {"400", "413"})
 
 
@@ -219,7 +237,7 @@ def exchange(port, payload, r):
 
 def healthy(port):
     try:
-        data, _ = exchange(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+        data, _ = exchange(port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
                            random.Random(0))
         return data.startswith(b"HTTP/1.1 200 ") and b"\r\n\r\nok" in data
     except OSError:
@@ -234,7 +252,7 @@ def main():
     ap.add_argument("--seed", type=int, default=int(time.time()))
     ap.add_argument("--out")
     a = ap.parse_args()
-    a.seconds = min(a.seconds, 120)
+    a.seconds = min(a.seconds, 900)
     r = random.Random(a.seed)
     S = {"seed": a.seed, "sent": 0, "bytes": 0, "statuses": {}, "kinds": {},
          "no_answer": 0, "timeouts": 0, "resets": 0, "bad_status_line": 0,

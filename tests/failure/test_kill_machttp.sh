@@ -4,6 +4,9 @@
 # must listen again (no "address in use"), serve the same /machines,
 # /metrics and ETag as before, never answer 5xx, and the store, which it
 # only reads, must be as it was. Peak RSS under load is bounded.
+# Order, not time, is checked: the load runs until the restarted server
+# has answered it (its request log says so), then it is stopped; the
+# deadlines (60 s) only end a broken run.
 . "$(dirname "$0")/../setup.sh"
 . "$(dirname "$0")/lib.sh"
 need jq curl
@@ -19,11 +22,15 @@ url=http://127.0.0.1:$port
 
 hpid=""
 start_httpd() {
-	machttp -q -d "$store" -s "$top/share/installers" -l "127.0.0.1:$port" \
+	machttp -v -d "$store" -s "$top/share/installers" -l "127.0.0.1:$port" \
 	    2> "$T/httpd.$1.err" &
 	hpid=$!
-	wait_for 10 curl -fsS "$url/healthz"
+	wait_for 60 curl -fsS "$url/healthz"
 }
+# The lines of a server's log that are neither its start nor a request.
+complaints() { grep -v 'listening on \|running as \|event loop: \|" [0-9][0-9][0-9] [0-9]* \|rendered in ' "$T/httpd.$1.err" || true; }
+# answered_load N: the restarted server answered N of the load's requests.
+answered_load() { test "$(grep -c '"GET /machines HTTP/1.1" 200 ' "$T/httpd.2.err")" -ge "$1"; }
 stop_httpd() { [ -z "$hpid" ] || kill "$hpid" 2>/dev/null; return 0; }
 at_exit stop_httpd
 # get PATH: status, ETag and checksum of the body.
@@ -41,11 +48,11 @@ check_eq "/machines: the 300 machines" 300 "$(jq length "$T/b")"
 x0=$(get /metrics)
 
 # Load, then SIGKILL after 1.5 s, then restart at once.
-"$PY" "$here/conns.py" load --port "$port" --conc 8 --seconds 5 \
+"$PY" "$here/conns.py" load --port "$port" --conc 8 --seconds 120 \
     --path /machines --path /metrics --path / --path /healthz \
     --ready "$T/load.ready" --out "$T/load.json" 2> "$T/load.err" &
 lpid=$!
-wait_for 10 test -f "$T/load.ready"
+wait_for 60 test -f "$T/load.ready"
 sleep 1.5
 hwm=$(vmhwm "$hpid")
 set +e; { kill -KILL "$hpid"; wait "$hpid"; } 2> /dev/null; krc=$?; set -e
@@ -53,10 +60,11 @@ check_eq "machttp killed by SIGKILL under load (137)" 137 "$krc"
 rss_below "machttp under load" "$kb" "${hwm:-0}"
 t0=$(now_ms)
 restart_epoch=$(date +%s.%N)
-check "restarted on the same port at once" start_httpd 2
-dt=$(($(now_ms) - t0))
-check "listening again within 2 s ($dt ms)" test "$dt" -lt 2000
-check_eq "restart: no error message" "" "$(cat "$T/httpd.2.err")"
+check "restarted on the same port at once (no \"address in use\")" start_httpd 2
+echo "     | listening again after $(($(now_ms) - t0)) ms"
+check_eq "restart: no error message" "" "$(complaints 2)"
+check "the restarted server answers the load (20 requests)" wait_for 60 answered_load 20
+kill -TERM "$lpid" 2>/dev/null || true
 set +e; wait "$lpid"; set -e
 load=$(cat "$T/load.json" 2>/dev/null || echo '{}')
 echo "     | load: $load"

@@ -1,6 +1,7 @@
 /*
  * fuzz_http.c - the HTTP request parser on any bytes, fed in pieces as a
- * socket would, and the helpers around it.
+ * socket would, and the helpers around it: the authority a request
+ * names and the Host value parser, percent-encoding and decoding.
  *
  * Build: clang -fsanitize=fuzzer,address,undefined -Ilib
  *     tests/fuzz/fuzz_http.c lib/http.c lib/util.c
@@ -57,8 +58,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rc != 0)
 			break;
 	}
-	if (rc > 0)
+	if (rc > 0) {
+		struct http_host h;
+		const char *a;
+		size_t al = 0;
+
 		check_req(&req, rc, have);
+		if ((a = http_req_authority(&req, &al)) != NULL &&
+		    http_host_parse(a, al, &h) == 0 &&
+		    (h.name < a || h.name + h.len > a + al || h.len == 0 ||
+		    h.port < -1 || h.port > 65535))
+			abort();
+	}
 	else if (rc < 0 && rc != -400 && rc != -413 && rc != -414 &&
 	    rc != -431 && rc != -501 && rc != -505)
 		abort();
@@ -73,6 +84,34 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)http_etag_match(s, "\"m-1\"");
 	(void)http_list_has(s, "close");
 	(void)ms_base64_decode(s, strlen(s), out, sizeof(out));
+	{
+		struct http_host h;
+		struct ms_buf b = { 0 };
+		size_t i;
+
+		/* A Host value on any bytes: what it accepts is a name of
+		 * the allowed characters, or an address. */
+		if (http_host_parse(s, size, &h) == 0) {
+			if (h.len == 0 || h.len > 253 || h.name < s ||
+			    h.name + h.len > s + size)
+				abort();
+			for (i = 0; h.kind == HTTP_HOST_NAME && i < h.len; i++)
+				if (strchr("abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._",
+				    h.name[i]) == NULL || h.name[i] == '\0')
+					abort();
+		}
+		/* Encoding then decoding gives the bytes back. */
+		if (http_pct_encode(&b, s, size) == 0) {
+			if (strcspn(b.data, "/?#\"'<>& ") != b.len)
+				abort();
+			n = b.len;
+			if (http_pct_decode(b.data, &n) != 0 || n != size ||
+			    memcmp(b.data, data, size) != 0)
+				abort();
+		}
+		ms_buf_free(&b);
+	}
 	n = size;
 	if (http_pct_decode(s, &n) == 0 && n > size)
 		abort();

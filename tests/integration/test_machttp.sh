@@ -1,9 +1,17 @@
 # test_machttp.sh - machttp against a real store on 127.0.0.1: every route
 # and error code with curl, path traversal, a hostile host name, limits
-# and timeouts, ETag/304, keep-alive and pipelining, authentication,
-# privilege dropping, SIGTERM, CGI mode behind lighttpd, /metrics through
-# promtool, the dashboard in headless Chromium (playwright-core), and the
-# two installer scripts against fake macOS commands.
+# and timeouts, ETag/304, keep-alive and pipelining, authentication, the
+# Host rule against DNS rebinding, no listening beyond loopback without
+# authentication, privilege dropping, SIGTERM, CGI mode behind lighttpd,
+# /metrics (posture gauges and fleet counts) through promtool, the
+# posture on the dashboard, the page of one Mac, the installers' SHA-256
+# and their command, the dashboard and a Mac's page in headless Chromium
+# (playwright-core), and the two installer scripts against fake macOS
+# commands.
+#
+# No check compares a wall time with a constant unless it states a margin
+# that holds on a loaded 2-core machine; other waits are deadlines that
+# only bound a broken run.
 #
 # Needs (tests/integration/DEPS): curl, jq, lighttpd, prometheus
 # (promtool), chromium, nodejs/npm (playwright-core from package.json,
@@ -28,6 +36,7 @@ now=$(date -u +%s)
 t1=$(date -u -d "@$((now - 1200))" +%Y-%m-%dT%H:%M:%SZ)
 t2=$(date -u -d "@$((now - 600))" +%Y-%m-%dT%H:%M:%SZ)
 t3=$(date -u -d "@$now" +%Y-%m-%dT%H:%M:%SZ)
+ago() { date -u -d "@$((now - $1))" +%Y-%m-%dT%H:%M:%SZ; }
 
 # rec SERIAL NAME IP DISK_GB [JSON fields...]: one record line.
 rec() {
@@ -50,24 +59,46 @@ rec() {
 	fi
 }
 
+# The posture fields of DESIGN.md's record table: Accounting all well,
+# Boardroom without FileVault, firewall or backup, an update waiting for
+# a restart and a probe that could not read the SMART section; Design
+# with FileVault deferred and a backup 10 days old on a failing disk;
+# Lab Mac a new host not yet enrolled; Zeta flagged for its identity.
 machines() {
 	rec C02AAA0001 Accounting 192.0.2.11 10 '"battery_present": true' \
 	    '"battery_percent": 100' '"ac_power": true' \
 	    '"battery_state": "charged"' '"battery_health_percent": 91' \
-	    '"battery_cycles": 312' '"console_user": "bob"'
+	    '"battery_cycles": 312' '"console_user": "bob"' '"rtt_ms": 50.22' \
+	    '"filevault": "on"' '"sip": "enabled"' '"ssv": "enabled"' \
+	    '"gatekeeper": "enabled"' '"firewall": "on"' '"updates_pending": 0' \
+	    '"updates_restart": 0' "\"updates_checked_at\": \"$(ago 7200)\"" \
+	    '"xprotect_version": "5287"' '"backup": "ok"' \
+	    "\"backup_last_at\": \"$(ago 172800)\"" '"disk_smart": "verified"' \
+	    '"memory_pressure": "normal"' '"mdm_enrolled": true' \
+	    '"dep_enrolled": true'
 	rec C02AAA0002 "Boardroom iMac" 192.0.2.12 120 \
-	    '"battery_present": false'
+	    '"battery_present": false' '"filevault": "off"' '"sip": "custom"' \
+	    '"gatekeeper": "disabled"' '"firewall": "off"' \
+	    '"updates_pending": 2' '"updates_restart": 1' '"backup": "never"' \
+	    '"memory_pressure": "critical"' '"mdm_enrolled": false' \
+	    '"probe_incomplete": ["smart"]'
 	rec C02AAA0003 "$hostile" 192.0.2.13 25 '"battery_present": true' \
 	    '"battery_percent": 20' '"ac_power": false' \
 	    '"probe": "hostkey_mismatch"' \
 	    '"probe_error": "host key for 192.0.2.13 changed"'
 	rec C02AAA0004 Design 192.0.2.14 300 '"battery_present": true' \
-	    '"battery_percent": 80' '"console_user": "alice"'
-	rec "" "Lab Mac" 192.0.2.15 50 '"console_user": "alice"'
+	    '"battery_percent": 80' '"console_user": "alice"' \
+	    '"filevault": "deferred"' '"firewall": "block_all"' '"backup": "ok"' \
+	    "\"backup_last_at\": \"$(ago 864000)\"" '"disk_smart": "failing"' \
+	    '"battery_condition": "Service Recommended"'
+	rec "" "Lab Mac" 192.0.2.15 50 '"console_user": "alice"' \
+	    '"probe": "new_host"' \
+	    '"probe_error": "new host: password authentication only"'
 }
 
 # The store: two scans, Zeta only in the first, so it is offline.
-{ machines; rec C02AAA0006 Zeta 192.0.2.16 200 '"battery_percent": 60'; } \
+{ machines; rec C02AAA0006 Zeta 192.0.2.16 200 '"battery_percent": 60' \
+    '"identity_conflict": true'; } \
     > "$T/scan1.ndjson"
 machines > "$T/scan2.ndjson"
 { machines; rec C02AAA0007 Newcomer 192.0.2.17 75 '"console_user": "alice"'; } \
@@ -109,10 +140,11 @@ start() {
 	pid=$!
 	pids="$pids $pid"
 	port=""
-	for _ in $(seq 100); do
+	for _ in $(seq 1200); do
 		port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' \
 		    "$T/$name.log")
 		[ -n "$port" ] && break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
 	[ -n "$port" ] || { cat "$T/$name.log"; echo "machttp did not start"; exit 1; }
@@ -150,12 +182,12 @@ rc_err() {
 }
 
 # raw PORT FORMAT: send bytes (printf format) on one connection, print
-# what comes back until the server closes (at most 5 s).
+# what comes back until the server closes (at most 30 s).
 raw() {
 	exec 3<>"/dev/tcp/127.0.0.1/$1"
 	# shellcheck disable=SC2059
 	printf "$2" >&3
-	timeout 5 cat <&3 || true
+	timeout 30 cat <&3 || true
 	exec 3<&-
 }
 
@@ -193,12 +225,22 @@ check_eq "304 has no body" 0 "$(wc -c < "$T/body" | tr -d ' ')"
 check_eq "304 keeps the ETag" "$etag" "$(hdr ETag)"
 get "$base/machines" -H 'If-None-Match: "m-other"'
 check_eq "/machines other ETag: 200" 200 "$code"
-r=$(raw "$port" 'HEAD /machines HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+r=$(raw "$port" 'HEAD /machines HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
 check_match "HEAD /machines status" '^HTTP/1.1 200 OK' "$r"
 check_eq "HEAD has no body" "" "$(printf '%s' "$r" | sed '1,/^\r$/d')"
 check_eq "HEAD Content-Length as GET" \
     "$(curl -s "$base/machines" | wc -c | tr -d ' ')" \
     "$(printf '%s\n' "$r" | sed -n 's/^Content-Length: //p' | tr -d '\r')"
+
+## Numbers as the store has them (15 significant digits, as records)
+get "$base/machines"
+check_eq "/machines: rtt_ms as stored (50.22)" '"rtt_ms":50.22' \
+    "$(grep -o '"rtt_ms":[0-9.e+-]*' "$T/body")"
+check_eq "the snapshot says 50.22 too" '"rtt_ms":50.22' \
+    "$(cat "$T"/store/snapshots/*.json | grep -o '"rtt_ms":[0-9.e+-]*' | sort -u)"
+get "$base/machines/C02AAA0001"
+check_eq "/machines/ID: rtt_ms as stored" '"rtt_ms":50.22' \
+    "$(grep -o '"rtt_ms":[0-9.e+-]*' "$T/body")"
 
 ## /machines/ID
 get "$base/machines/C02AAA0004"
@@ -244,6 +286,24 @@ check_eq "offline sample" 0 \
     "$(grep '^macscan_online{id="C02AAA0006"' "$T/body" | awk '{ print $NF }')"
 check_match "HELP and TYPE lines" '^# TYPE macscan_uptime_seconds gauge$' \
     "$(grep '^# TYPE macscan_uptime_seconds' "$T/body")"
+# The posture: fleet counts, then every posture gauge as "id name value"
+# (a machine whose field is unknown has no sample at all).
+check_eq "posture fleet counts" \
+    "filevault_off 2 firewall_off 1 backup_stale 2 smart_failing 1 updates_restart 1 identity_conflict 1 probe_incomplete 1 new_host 1" \
+    "$(for f in filevault_off firewall_off backup_stale smart_failing \
+    updates_restart identity_conflict probe_incomplete new_host; do
+	printf '%s %s ' "$f" "$(sed -n "s/^macscan_${f}_machines //p" "$T/body")"
+    done | sed 's/ $//')"
+sed -n 's/^macscan_\([a-z_]*\){id="\([^"]*\)".*} \(.*\)$/\2 \1 \3/p' "$T/body" |
+    grep -E ' (filevault_enabled|filevault_encrypting|sip_enabled|ssv_enabled|gatekeeper_enabled|firewall_enabled|updates_pending|updates_restart|backup_configured|disk_smart_failing|memory_pressure_level|mdm_enrolled|identity_conflict|probe_incomplete_sections) ' |
+    sort > "$T/posture.got"
+check "posture gauges, only where the field is known" \
+    diff -u "$here/machttp/posture_gauges.txt" "$T/posture.got"
+check_eq "backup and update check times" \
+    "$((now - 172800)) $((now - 7200)) $((now - 864000))" \
+    "$(sed -n 's/^macscan_backup_last_timestamp_seconds{id="C02AAA0001".* //p' "$T/body") $(sed -n 's/^macscan_updates_checked_timestamp_seconds{id="C02AAA0001".* //p' "$T/body") $(sed -n 's/^macscan_backup_last_timestamp_seconds{id="C02AAA0004".* //p' "$T/body")"
+check_eq "no risk metric before the rules module" "" \
+    "$(grep '^macscan_risk' "$T/body" || true)"
 if command -v promtool > /dev/null; then
 	check "promtool check metrics" sh -c "promtool check metrics < '$T/body'"
 	check_eq "promtool: no lint message" "" \
@@ -266,6 +326,33 @@ check_eq "no raw hostile markup in HTML" 0 \
 check_eq "one row per machine" 6 "$(grep -c '<tr class=' "$T/body")"
 check_match "counters" '<b>6</b> Macs.*<b>5</b> online.*<b>1</b> disk critical.*<b>1</b> disk warning.*<b>1</b> battery low.*<b>1</b> full and plugged.*<b>1</b> host key problems' \
     "$(tr -d '\n' < "$T/body")"
+check_match "posture tiles" '<b>2</b> without FileVault.*<b>1</b> firewall off.*<b>1</b> backup older than 7 days.*<b>1</b> never backed up.*<b>1</b> SMART failing.*<b>1</b> updates waiting for a restart.*<b>1</b> identity conflicts.*<b>1</b> incomplete probes.*<b>1</b> new hosts to enrol' \
+    "$(tr -d '\n' < "$T/body")"
+# row ID: the dashboard's row of machine ID.
+row() { grep -F "data-id=\"$1\"" "$T/body"; }
+check_match "Accounting: posture badges" \
+    'class="badge ok"[^>]*>FileVault</span> <span class="badge ok">SIP</span> <span class="badge ok">Gatekeeper</span> <span class="badge ok">Firewall</span> <span class="badge ok"[^>]*>up to date</span> <span class="badge ok"[^>]*>backup 2 d ago</span> <span class="badge ok"[^>]*>SMART</span> <span class="badge ok">MDM \(DEP\)</span><span class="sub">XProtect 5287</span>' \
+    "$(row C02AAA0001)"
+check_match "Boardroom: FileVault off, firewall off, never backed up" \
+    'class="badge warn"[^>]*>FileVault off</span> <span class="badge info">SIP custom</span> <span class="badge info">Gatekeeper off</span> <span class="badge info">Firewall off</span> <span class="badge warn"[^>]*>2 updates, 1 needs a restart</span> <span class="badge warn">never backed up</span> <span class="badge info">memory pressure: critical</span> <span class="badge info">no MDM</span>' \
+    "$(row C02AAA0002)"
+check_match "Boardroom: the incomplete probe says which section" \
+    'class="badge warn" title="these sections of the probe were cut[^"]*">incomplete: smart</span>' \
+    "$(row C02AAA0002)"
+check_match "Design: deferred FileVault, old backup, failing SMART" \
+    'FileVault deferred</span>.*Firewall: block all</span>.*class="badge warn"[^>]*>backup 10 d ago</span>.*class="badge bad">SMART failing</span>' \
+    "$(row C02AAA0004)"
+check_match "Design: battery condition" 'class="badge warn">Service Recommended</span>' \
+    "$(row C02AAA0004)"
+check_match "Lab Mac: shown as a new host" 'class="badge info" title="its SSH host key is not pinned[^"]*">new host: not enrolled</span>' \
+    "$(row 3c:22:fb:00:00:0b)"
+check_match "Zeta: identity conflict" 'class="badge bad"[^>]*>identity conflict</span>' \
+    "$(row C02AAA0006)"
+check_eq "hostile machine: no posture badge (none known)" '<td class="posture" data-v="0"></td>' \
+    "$(row C02AAA0003 | grep -o '<td class="posture"[^>]*>[^<]*</td>')"
+check_match "posture sorts by its problems" 'class="posture" data-v="120"' "$(row C02AAA0004)"
+check_match "each name links to its page" '<a class="n" href="/mac/3c%3A22%3Afb%3A00%3A00%3A0b">Lab Mac</a>' \
+    "$(row 3c:22:fb:00:00:0b)"
 check_match "disk critical row" 'class="disk crit" data-v="10000000000"' "$(cat "$T/body")"
 check_match "disk warning row" 'class="disk warn" data-v="25000000000"' "$(cat "$T/body")"
 check_match "sparkline" '<svg class="spark' "$(cat "$T/body")"
@@ -308,11 +395,216 @@ check_eq "refused: NUL (%00)" "400 400 Bad Request: NUL byte in the path" \
     "$code $(cat "$T/body")"
 get "$base/installers/%00" --path-as-is
 check_eq "refused: bare %00" 400 "$code"
-r=$(raw "$port" 'GET http://evil/../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+r=$(raw "$port" 'GET http://127.0.0.1/../../etc/passwd HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
 check_match "absolute-form traversal refused" '^HTTP/1.1 404 Not Found' "$r"
-r=$(raw "$port" 'GET /installers/../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+r=$(raw "$port" 'GET /installers/../../etc/passwd HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
 check_match "raw .. traversal refused" '^HTTP/1.1 404 Not Found' "$r"
 check_eq "raw .. traversal leaks nothing" 0 "$(printf '%s' "$r" | grep -c 'root:' || true)"
+
+## The installers on the dashboard: SHA-256 and a command that checks it
+get "$base/"
+for f in os_downloader.sh os_installer.sh; do
+	sum=$(sha256sum < "$inst/$f" | cut -d' ' -f1)
+	check_match "dashboard: SHA-256 of $f" \
+	    "<li data-name=\"$f\">.*<code class=\"sha\">$sum</code>" "$(cat "$T/body")"
+	check "dashboard: the command for $f" grep -qF \
+	    "<code class=\"cmd\">curl -fsSO http://127.0.0.1:$port/installers/$f &amp;&amp; echo \"$sum  $f\" | shasum -a 256 -c &amp;&amp; sudo sh $f</code>" \
+	    "$T/body"
+done
+check_eq "no link to what is not an installer" "os_downloader.sh os_installer.sh" \
+    "$(grep -o '<li data-name="[^"]*"' "$T/body" | sed 's/.*="//; s/"$//' | tr '\n' ' ' | sed 's/ $//')"
+# The command as a Mac would run it (shasum is perl's, as on macOS), with
+# "sudo sh" replaced by a marker: it fetches, checks, and only then runs.
+cmd=$(sed -n 's/.*data-name="os_installer.sh".*<code class="cmd">\([^<]*\)<\/code>.*/\1/p' "$T/body" |
+    sed 's/&amp;/\&/g; s/&quot;/"/g' | sed 's/sudo sh /echo would-run /')
+mkdir -p "$T/mac"
+r=$(cd "$T/mac" && sh -c "$cmd" 2>&1 || true)
+check_match "the command checks the checksum, then runs" 'os_installer.sh: OK.*would-run os_installer.sh' \
+    "$(printf '%s\n' "$r" | tr '\n' ' ')"
+check "the command fetched the installer" cmp "$T/mac/os_installer.sh" "$inst/os_installer.sh"
+# A changed installer does not run with the checksum read before.
+cp "$inst/os_installer.sh" "$T/os_installer.sh.orig"
+echo 'echo tampered' >> "$inst/os_installer.sh"
+rm -f "$T/mac/os_installer.sh"
+r=$(cd "$T/mac" && sh -c "$cmd" 2>&1 || true)
+check_match "a changed file fails the check" 'FAILED' "$r"
+check_eq "and is not run" 0 "$(printf '%s\n' "$r" | grep -c would-run || true)"
+get "$base/"
+check_match "the dashboard shows the new checksum" \
+    "<code class=\"sha\">$(sha256sum < "$inst/os_installer.sh" | cut -d' ' -f1)</code>" "$(cat "$T/body")"
+cp "$T/os_installer.sh.orig" "$inst/os_installer.sh"
+get "$base/" -H "Host: localhost:$port"
+check_match "the command names the host the page was read at" \
+    "curl -fsSO http://localhost:$port/installers/os_installer.sh" "$(cat "$T/body")"
+
+# SHA-256 on every size around its 64-byte blocks, computed once from a
+# download (odd sizes) and once while listing (even ones): as sha256sum.
+mkdir -p "$T/sizes"
+for n in 0 1 55 56 57 63 64 65 119 120 121 1000 65535 65536 65537 200003; do
+	head -c "$n" /dev/urandom > "$T/sizes/f$n.sh"
+done
+chmod -R a+rX "$T/sizes"
+sport=$port
+start sizes -s "$T/sizes"
+for n in 1 55 57 63 65 119 121 1000 65535 65537 200003; do
+	curl -fsS -o /dev/null "http://127.0.0.1:$port/installers/f$n.sh"
+done
+get "http://127.0.0.1:$port/"
+check_eq "SHA-256 of 16 sizes as sha256sum says" \
+    "$(cd "$T/sizes" && sha256sum f*.sh | awk '{ print $2, $1 }' | sort)" \
+    "$(grep -o '<li data-name="[^"]*"><a [^>]*>[^<]*</a> <span class="sub">[^<]*<code class="sha">[0-9a-f]*' "$T/body" |
+    sed 's/<li data-name="\([^"]*\)".*<code class="sha">/\1 /' | sort)"
+kill "$pid"
+port=$sport
+
+## The page of one Mac (/mac/ID)
+get "$base/mac/C02AAA0004"
+check_eq "page: status and type" "200 text/html; charset=utf-8" "$code $(hdr Content-Type)"
+check_match "page: same CSP" "^default-src 'none'; script-src 'self'" "$(hdr Content-Security-Policy)"
+check_match "page: ETag from the store's version" '^"h-[^"]+"$' "$(hdr ETag)"
+check_match "page: name" '<h1 id="name">Design</h1>' "$(cat "$T/body")"
+check_eq "page: no script at all" 0 "$(grep -c '<script' "$T/body" || true)"
+check_eq "page: the rules that fire" \
+    "battery_condition=warning filevault_off=warning backup_old=warning smart_failing=critical" \
+    "$(grep -o '<li class="sev-[a-z]*" data-rule="[a-z_]*"' "$T/body" | sed 's/.*sev-\([a-z]*\)" data-rule="\([a-z_]*\)"/\2=\1/' | tr '\n' ' ' | sed 's/ $//')"
+check_match "page: posture rows" '<tr data-field="filevault"><th>FileVault</th><td>deferred</td>.*<tr data-field="disk_smart"><th>SMART \(internal disk\)</th><td>failing</td>.*<tr data-field="mdm_enrolled"><th>MDM enrolled</th><td><span class="na">not known</span>' \
+    "$(cat "$T/body")"
+check_match "page: every field" '<tr><th>serial</th><td>C02AAA0004</td></tr>.*<tr><th>disk_free_bytes</th><td>300000000000 <span class="sub">300 GB</span></td></tr>' \
+    "$(cat "$T/body")"
+check_match "page: disk history as an SVG chart" '<figure id="chart-disk"><figcaption>Disk free</figcaption><svg class="chart"[^>]*role="img"><title>Disk free, 2 points' \
+    "$(cat "$T/body")"
+check_match "page: battery health without history says so" '<figure id="chart-health"><figcaption>Battery health</figcaption><p class="na">No history of this yet.</p>' \
+    "$(cat "$T/body")"
+check_match "page: no alert state yet" '<li class="none">No alert is outstanding for this Mac.</li>' \
+    "$(cat "$T/body")"
+# The alert state as macalert writes it (alertrules.h).
+cat > "$T/store/alerts.json" <<EOF
+{"version": 1, "last_sent": "$t2", "machines": {
+ "C02AAA0001": {"name": "Accounting", "level": 2, "free": 10000000000, "sent_at": "$t2"},
+ "C02AAA0003": {"name": "x", "hostkey": true}}}
+EOF
+chmod a+r "$T/store/alerts.json"
+get "$base/mac/C02AAA0001"
+check_match "page: the alert sent" "<li data-alert=\"disk\">Disk critical, level 2, 10.0 GB free, sent <time datetime=\"$t2\">" \
+    "$(cat "$T/body")"
+check_match "page: when the latest email went" 'The latest alert email was sent <time' "$(cat "$T/body")"
+get "$base/mac/C02AAA0003"
+check_match "page: the host key alert" '<li data-alert="hostkey">Host key change reported</li>' "$(cat "$T/body")"
+check "page: hostile name escaped" grep -qF \
+    '<h1 id="name">&lt;script&gt;alert(1)&lt;/script&gt; &quot;Q&quot; &amp; &#39;A&#39;</h1>' "$T/body"
+check_eq "page: no raw hostile markup" 0 "$(grep -c '<script>alert' "$T/body" || true)"
+check_match "page: the host key badge" 'host key changed' "$(cat "$T/body")"
+get "$base/mac/3c%3A22%3Afb%3A00%3A00%3A0b"
+check_match "page: percent-encoded id" '<h1 id="name">Lab Mac</h1>' "$(cat "$T/body")"
+check_match "page: links back and to its JSON" '<a href="/machines/3c%3A22%3Afb%3A00%3A00%3A0b">JSON</a>' "$(cat "$T/body")"
+get "$base/mac/C02AAA0002"
+check_match "page: incomplete sections said" 'incomplete: smart</span>' "$(cat "$T/body")"
+check_match "page: a field the probe could not read" '<tr data-field="disk_smart"><th>SMART \(internal disk\)</th><td><span class="na">not known</span>' \
+    "$(cat "$T/body")"
+get "$base/mac/NOPE"
+check_eq "page: unknown machine: 404" "404 404 Not Found: no such machine" "$code $(cat "$T/body")"
+get "$base/mac/"
+check_eq "page: empty id: 404" 404 "$code"
+petag=$(curl -sI "$base/mac/C02AAA0004" | sed -n 's/^ETag: //p' | tr -d '\r')
+get "$base/mac/C02AAA0004" -H "If-None-Match: $petag"
+check_eq "page: If-None-Match: 304" 304 "$code"
+get "$base/mac/C02AAA0004" -X POST
+check_eq "page: POST: 405" 405 "$code"
+
+## The Host rule: without authentication, only the names listened as
+for h in "127.0.0.1:$port" "127.0.0.1" "localhost:$port" "LOCALHOST:$port" "localhost.:$port"; do
+	get "$base/machines" -H "Host: $h"
+	check_eq "Host $h: served" 200 "$code"
+done
+for h in "evil.example:$port" "evil.example" "127.0.0.1.nip.io:$port" "127.0.0.1:1" \
+    "[::1]:$port" "10.0.0.1:$port" "localhost:$port.evil" "user@127.0.0.1:$port" "127.1:$port"; do
+	get "$base/machines" -H "Host: $h"
+	check_eq "Host $h: 421" 421 "$code"
+done
+get "$base/" -H "Host: rebound.example:$port"
+check_eq "421: one line saying why" "421 Misdirected Request: this server does not answer for that name (MACHTTP_HOSTS lists the names it answers for without authentication)" \
+    "$(cat "$T/body")"
+check_eq "421 is not cached" no-store "$(hdr Cache-Control)"
+for p in / /metrics /mac/C02AAA0001 /installers/os_installer.sh /static/dashboard.js /nope; do
+	get "$base$p" -H "Host: rebound.example:$port"
+	check_eq "Host rule on $p" 421 "$code"
+	check_eq "nothing of the fleet on $p" 0 "$(grep -c 'C02AAA\|Accounting' "$T/body" || true)"
+done
+get "$base/healthz" -H "Host: rebound.example:$port"
+check_eq "/healthz answers any name" 200 "$code"
+r=$(raw "$port" 'GET http://rebound.example/machines HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
+check_match "absolute-form: its authority is the Host" '^HTTP/1.1 421 ' "$r"
+r=$(raw "$port" 'GET /machines HTTP/1.0\r\n\r\n')
+check_match "HTTP/1.0 without Host (no browser sends it): served" '^HTTP/1.1 200 ' "$r"
+mport=$port
+MACHTTP_HOSTS="Dash.Example, mac-scanner.lan" start hosts
+get "http://127.0.0.1:$port/machines" -H "Host: dash.example:$port"
+check_eq "MACHTTP_HOSTS: a configured name" 200 "$code"
+get "http://127.0.0.1:$port/machines" -H "Host: mac-scanner.lan"
+check_eq "MACHTTP_HOSTS: the second one, no port" 200 "$code"
+get "http://127.0.0.1:$port/machines" -H "Host: other.example:$port"
+check_eq "MACHTTP_HOSTS: another name: 421" 421 "$code"
+kill "$pid"
+port=$mport
+# (timeout: a server that started anyway would not stop by itself)
+st=$(MACHTTP_HOSTS="ok.example, bad name" rc_err "$T/err" timeout 30 machttp -l 127.0.0.1:0 -s "$inst")
+check_eq "MACHTTP_HOSTS: a bad name: exit 2" 2 "$st"
+check_eq "MACHTTP_HOSTS: says which" "machttp: MACHTTP_HOSTS: not a host name or address: bad name" "$(cat "$T/err")"
+st=$(MACHTTP_HOSTS="ok.example:8000" rc_err "$T/err" timeout 30 machttp -l 127.0.0.1:0 -s "$inst")
+check_eq "MACHTTP_HOSTS: with a port: exit 2" 2 "$st"
+check_eq "MACHTTP_HOSTS: no port there" "machttp: MACHTTP_HOSTS: a name without port: ok.example:8000" "$(cat "$T/err")"
+
+## Beyond loopback: refused without authentication unless allowed
+# In a network namespace of its own with only a loopback device, so that
+# listening on every address opens nothing to the network.
+netns() {
+	if [ "$(id -u)" = 0 ]; then unshare -n "$@"; else unshare -rn "$@"; fi
+}
+if netns true 2> /dev/null; then
+	st=$(rc_err "$T/err" netns timeout 30 machttp -l 0.0.0.0:0 -s "$inst")
+	check_eq "0.0.0.0 without auth: exit 2" 2 "$st"
+	check_eq "0.0.0.0 without auth: says why and how" \
+	    "machttp: listen address 0.0.0.0:0 (0.0.0.0) is beyond loopback and no authentication is set: set MACHTTP_USER and MACHTTP_PASSWORD or MACHTTP_TOKEN, or allow it with -A or MACHTTP_ALLOW_OPEN=yes" \
+	    "$(cat "$T/err")"
+	st=$(rc_err "$T/err" netns timeout 30 machttp -l '[::]:0')
+	check_eq "[::] without auth: exit 2" 2 "$st"
+	st=$(MACHTTP_ALLOW_OPEN=maybe rc_err "$T/err" netns timeout 30 machttp -l 0.0.0.0:0 -s "$inst")
+	check_eq "MACHTTP_ALLOW_OPEN=maybe: exit 2" "2 machttp: environment: MACHTTP_ALLOW_OPEN: expected true or false (yes/no, on/off, 1/0): 'maybe'" "$st $(cat "$T/err")"
+	# open ENV... ARGS: machttp in the namespace on every address, asked
+	# for /machines with the Host values given, from inside it.
+	open_probe() {
+		cat > "$T/open.sh" <<'EOF'
+lo=$1; shift
+ip link set lo up 2>/dev/null || true
+"$@" -v -l "$lo" -d "$STORE" 2> "$LOG" &
+p=$!
+port=""
+for _ in $(seq 200); do
+	port=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$LOG")
+	[ -n "$port" ] && break
+	sleep 0.05
+done
+for h in $HOSTS; do
+	curl -s -o /dev/null -w "%{http_code} " -H "Host: $(echo "$h" | sed "s/PORT/$port/")" "http://127.0.0.1:$port/machines"
+done
+kill $p
+wait $p
+echo "exit $?"
+EOF
+		netns sh "$T/open.sh" "$@"
+	}
+	export STORE="$T/store" LOG="$T/open.log" HOSTS="127.0.0.1:PORT 10.1.2.3:PORT [::1]:PORT evil.example:PORT localhost:PORT"
+	check_eq "-A on every address: any address served, names refused" "200 200 200 421 200 exit 0" \
+	    "$(open_probe '*:0' machttp -A)"
+	check_match "-A: listening" 'listening on 0\.0\.0\.0:' "$(cat "$LOG")"
+	check_eq "MACHTTP_ALLOW_OPEN=yes: the same" "200 200 200 421 200 exit 0" \
+	    "$(MACHTTP_ALLOW_OPEN=yes open_probe '0.0.0.0:0' machttp)"
+	check_eq "with a token: any Host (401 without it)" "401 401 401 401 401 exit 0" \
+	    "$(MACHTTP_TOKEN=t0k3n open_probe '0.0.0.0:0' machttp)"
+else
+	fail "cannot make a network namespace (unshare -n) to listen beyond loopback"
+fi
+export HOSTS=""
 
 ## Errors
 get "$base/nope"
@@ -326,7 +618,7 @@ get "$base/machines" -X GET --data hello
 check_eq "413 body on GET" 413 "$code"
 check_eq "413 body text" "413 Content Too Large: a request body is not accepted here" "$(cat "$T/body")"
 check_eq "413 closes" close "$(hdr Connection)"
-r=$(raw "$port" 'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n')
+r=$(raw "$port" 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999999999999999999\r\n\r\n')
 check_match "413 huge Content-Length" '^HTTP/1.1 413 ' "$r"
 long=$(head -c 9000 /dev/zero | tr '\0' a)
 get "$base/$long"
@@ -339,7 +631,7 @@ check_match "400 garbage" '^HTTP/1.1 400 Bad Request' "$r"
 check_match "400 says why" 'invalid character in the method$' "$r"
 r=$(raw "$port" 'GET / HTTP/1.1\r\n\r\n')
 check_match "400 no Host" '400 Bad Request: no Host header' "$r"
-r=$(raw "$port" 'GET / HTTP/2.0\r\nHost: x\r\n\r\n')
+r=$(raw "$port" 'GET / HTTP/2.0\r\nHost: 127.0.0.1\r\n\r\n')
 check_match "505 HTTP/2.0" '^HTTP/1.1 505 HTTP Version Not Supported' "$r"
 r=$(raw "$port" '\026\003\001\002\000\001\000\001\374\003\003\r\n')
 check_match "400 TLS hello" '^HTTP/1.1 400 ' "$r"
@@ -348,7 +640,7 @@ check_match "400 TLS hello" '^HTTP/1.1 400 ' "$r"
 check_eq "keep-alive: one connection for two requests" "1 0" \
     "$(curl -s -o /dev/null -o /dev/null -w '%{num_connects} ' \
     "$base/healthz" "$base/machines" | sed 's/ $//')"
-r=$(raw "$port" 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\nHEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+r=$(raw "$port" 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nHEAD /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
 check_eq "pipelined answers in order" "200 404 200" \
     "$(printf '%s\n' "$r" | sed -n 's/^HTTP\/1.1 \([0-9]*\) .*/\1/p' | tr '\n' ' ' | sed 's/ $//')"
 r=$(raw "$port" 'GET /healthz HTTP/1.0\r\n\r\n')
@@ -389,42 +681,57 @@ check_match "-c 0 message" '^machttp: -c: the connection cap is too small: 0$' \
     "$(machttp -c 0 2>&1 || true)"
 
 ## Timeouts against slowloris (1 s header and idle timeouts)
+# What is checked is that the timeouts fire, and not before their time:
+# a timer on the monotonic clock cannot fire early, so "at least 0.5 s"
+# holds however loaded the machine is (the half second left is for the
+# moment between the server's accept and our clock starting). The upper
+# side is only the 60 s bound of the read, far from the 1 s timeout.
 start slow -t 1 -k 1
 exec 4<>"/dev/tcp/127.0.0.1/$port"
 printf 'GET /healthz HTTP/1.1\r\nHo' >&4
 t0=$(date +%s%N)
-r=$(timeout 5 cat <&4 || true)
+r=$(timeout 60 cat <&4 || true)
 exec 4<&-
 el=$(( ($(date +%s%N) - t0) / 1000000 ))
 check_match "slow head: 408" '^HTTP/1.1 408 Request Timeout' "$r"
-[ "$el" -ge 700 ] && [ "$el" -le 3000 ] && pass "slow head: closed after ~1 s ($el ms)" || \
-    fail "slow head: closed after ~1 s ($el ms)"
+[ "$el" -ge 500 ] && pass "slow head: closed by the timeout, not before ($el ms)" || \
+    fail "slow head: closed after only $el ms"
 exec 4<>"/dev/tcp/127.0.0.1/$port"
 t0=$(date +%s%N)
-r=$(timeout 5 cat <&4 || true)
+r=$(timeout 60 cat <&4 || true)
 exec 4<&-
 el=$(( ($(date +%s%N) - t0) / 1000000 ))
 check_eq "silent connection: closed without answer" "" "$r"
-[ "$el" -le 3000 ] && pass "silent connection: closed in $el ms" || fail "silent connection: $el ms"
+[ "$el" -ge 500 ] && [ "$el" -lt 59000 ] && pass "silent connection: closed by the timeout ($el ms)" || \
+    fail "silent connection: $el ms"
 exec 4<>"/dev/tcp/127.0.0.1/$port"
-printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n' >&4
+printf 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' >&4
 t0=$(date +%s%N)
-r=$(timeout 5 cat <&4 || true)
+r=$(timeout 60 cat <&4 || true)
 exec 4<&-
 el=$(( ($(date +%s%N) - t0) / 1000000 ))
 check_match "idle keep-alive: answered" '^HTTP/1.1 200 OK' "$r"
-[ "$el" -ge 700 ] && [ "$el" -le 3000 ] && pass "idle keep-alive: closed after ~1 s ($el ms)" || \
-    fail "idle keep-alive: closed after ~1 s ($el ms)"
+[ "$el" -ge 500 ] && [ "$el" -lt 59000 ] && pass "idle keep-alive: closed by the idle timeout ($el ms)" || \
+    fail "idle keep-alive: $el ms"
 
 ## Connection cap (-c 2): the third gets 503
 start cap -c 2
 exec 5<>"/dev/tcp/127.0.0.1/$port"
 exec 6<>"/dev/tcp/127.0.0.1/$port"
-sleep 0.2
+# Both accepted (the server's log says so at -vv only): ask /healthz on
+# them, which also proves they are being served.
+printf 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' >&5
+printf 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' >&6
+read -r -t 60 l5 <&5 || l5=""
+read -r -t 60 l6 <&6 || l6=""
+check_eq "two connections at the cap are served" "HTTP/1.1 200 OK HTTP/1.1 200 OK" \
+    "$(printf '%s %s' "$l5" "$l6" | tr -d '\r')"
 get "http://127.0.0.1:$port/healthz"
 check_eq "past the cap: 503" "503 503 Service Unavailable: too many connections" "$code $(cat "$T/body")"
 exec 5<&- 6<&-
-sleep 0.3
+# The server sees the two close in its own time: try until it has.
+below() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")" = 200 ]; }
+for _ in $(seq 600); do below && break; sleep 0.1; done
 get "http://127.0.0.1:$port/healthz"
 check_eq "below the cap again: 200" 200 "$code"
 
@@ -481,7 +788,7 @@ EOF
 	lighttpd -D -f "$T/lighttpd.conf" 2>> "$T/lighttpd.log" &
 	lpid=$!
 	pids="$pids $lpid"
-	for _ in $(seq 50); do
+	for _ in $(seq 600); do
 		curl -s -o /dev/null "http://127.0.0.1:$lport/" && break
 		sleep 0.1
 	done
@@ -506,10 +813,19 @@ EOF
 	get "$cgi/"
 	check_eq "CGI dashboard" 200 "$code"
 	check_match "CGI links under SCRIPT_NAME" 'href="/cgi-bin/machttp/static/dashboard.css"' "$(cat "$T/body")"
-	check_eq "CGI dashboard rows = server's" \
+	check_eq "CGI dashboard rows = server's (links under SCRIPT_NAME)" \
 	    "$(curl -s "$base/" | sed -n '/<tbody>/,/<\/tbody>/p')" \
-	    "$(sed -n '/<tbody>/,/<\/tbody>/p' "$T/body")"
+	    "$(sed -n '/<tbody>/,/<\/tbody>/p' "$T/body" | sed 's|href="/cgi-bin/machttp/mac/|href="/mac/|g')"
 	check "CGI hostile name escaped" grep -qF '&lt;script&gt;alert(1)' "$T/body"
+	check "CGI: the installer's command names the script's URL" grep -qF \
+	    "curl -fsSO http://127.0.0.1:$lport/cgi-bin/machttp/installers/os_installer.sh &amp;&amp;" "$T/body"
+	get "$cgi/mac/C02AAA0004"
+	check_eq "CGI page of one Mac" 200 "$code"
+	check_match "CGI page: links under SCRIPT_NAME" '<a href="/cgi-bin/machttp/machines/C02AAA0004">JSON</a>' \
+	    "$(cat "$T/body")"
+	check_eq "CGI page = server's (but the links)" \
+	    "$(curl -s "$base/mac/C02AAA0004" | sed -n '/<main>/,/<\/main>/p')" \
+	    "$(sed -n '/<main>/,/<\/main>/p' "$T/body")"
 	get "$cgi/static/dashboard.js"
 	check_eq "CGI asset" 200 "$code"
 	get "$cgi/installers/os_downloader.sh"
@@ -553,6 +869,17 @@ r=$(cgirun REQUEST_METHOD=GET PATH_INFO=/machines MACHTTP_TOKEN=tok)
 check_match "CGI direct: auth: 401" '^Status: 401 Unauthorized' "$r"
 r=$(cgirun REQUEST_METHOD=GET PATH_INFO=/machines MACHTTP_TOKEN=tok HTTP_AUTHORIZATION='Bearer tok')
 check_match "CGI direct: auth: 200" '^Status: 200 OK' "$r"
+# The web server routes by name; MACHTTP_HOSTS, when set, is checked too.
+r=$(cgirun REQUEST_METHOD=GET PATH_INFO=/machines HTTP_HOST=rebound.example)
+check_match "CGI direct: no MACHTTP_HOSTS: the web server decides" '^Status: 200 OK' "$r"
+r=$(cgirun REQUEST_METHOD=GET PATH_INFO=/machines HTTP_HOST=rebound.example MACHTTP_HOSTS=dash.example)
+check_match "CGI direct: MACHTTP_HOSTS: another name: 421" '^Status: 421 Misdirected Request' "$r"
+r=$(cgirun REQUEST_METHOD=GET PATH_INFO=/machines HTTP_HOST=DASH.example:8080 MACHTTP_HOSTS=dash.example)
+check_match "CGI direct: MACHTTP_HOSTS: its name: 200" '^Status: 200 OK' "$r"
+r=$(cgirun REQUEST_METHOD=GET PATH_INFO=/machines HTTP_HOST=rebound.example MACHTTP_HOSTS=dash.example MACHTTP_TOKEN=tok)
+check_match "CGI direct: with auth, any name (401 without it)" '^Status: 401 ' "$r"
+r=$(cgirun REQUEST_METHOD=GET PATH_INFO=/ HTTP_HOST=dash.example HTTPS=on)
+check_match "CGI direct: HTTPS=on: the command says https" 'curl -fsSO https://dash\.example/m/installers/os_installer\.sh' "$r"
 
 ## The dashboard in headless Chromium
 if command -v chromium > /dev/null && command -v npm > /dev/null; then
@@ -571,13 +898,35 @@ if command -v chromium > /dev/null && command -v npm > /dev/null; then
 	export EXPECT
 	EXPECT=$(jq -cn --arg h "$hostile" '{
 	    ids: ["3c:22:fb:00:00:0b","C02AAA0001","C02AAA0002","C02AAA0003","C02AAA0004","C02AAA0006"],
-	    counters: [6,5,1,1,1,1,1],
+	    counters: [6,5,1,1,1,1,1,2,1,1,1,1,1,1,1,1],
 	    hostileId: "C02AAA0003", hostile: $h,
 	    diskAsc: ["C02AAA0001","C02AAA0003","3c:22:fb:00:00:0b","C02AAA0002","C02AAA0006","C02AAA0004"],
 	    nameAsc: ["C02AAA0003","C02AAA0001","C02AAA0002","C02AAA0004","3c:22:fb:00:00:0b","C02AAA0006"],
 	    filter: "alice", filterIds: ["C02AAA0004","3c:22:fb:00:00:0b"],
 	    addedId: "C02AAA0007"}')
 	export ADD_CMD="macstore -d '$T/bstore' -T '$t3' add < '$T/scan3.ndjson' && chmod -R a+rX '$T/bstore'"
+	# A Mac with five days of history, its disk filling up and its
+	# battery wearing, for the charts of its page.
+	for d in 4 3 2 1 0; do
+		jq -cn --argjson gb "$(echo "4 300 3 280 2 240 1 180 0 100" | awk -v d=$d '{ for (i = 1; i < NF; i += 2) if ($i == d) print $(i + 1) }')" \
+		    --argjson h "$(echo "4 97 3 95 2 93 1 90 0 88" | awk -v d=$d '{ for (i = 1; i < NF; i += 2) if ($i == d) print $(i + 1) }')" \
+		    '{serial: "C02HIST0001", ip: "192.0.2.31", computer_name: "History Mac",
+		      probe: "ok", disk_total_bytes: 500000000000, disk_free_bytes: ($gb * 1000000000),
+		      battery_present: true, battery_percent: 80, battery_health_percent: $h,
+		      filevault: "off"}' > "$T/hist.ndjson"
+		# The hostile Mac too, in the latest scan.
+		[ "$d" != 0 ] || grep -F '"C02AAA0003"' "$T/scan2.ndjson" >> "$T/hist.ndjson"
+		macstore -q -d "$T/pstore" -T "$(ago $((d * 86400 + 3600)))" add < "$T/hist.ndjson"
+	done
+	chmod -R a+rX "$T/pstore"
+	start pages -d "$T/pstore"
+	export PAGE
+	PAGE=$(jq -cn --arg u "http://127.0.0.1:$port/mac/C02HIST0001" \
+	    --arg hu "http://127.0.0.1:$port/mac/C02AAA0003" --arg h "$hostile" '{
+	    url: $u, name: "History Mac", rules: ["filevault_off"],
+	    disk: {points: 5, colour: "rgb(11, 98, 214)"},
+	    health: {points: 5, colour: "rgb(142, 68, 173)"},
+	    hostileUrl: $hu, hostile: $h}')
 	mkdir -p "$T/browser"
 	NODE_PATH=$npmdir/node_modules timeout 300 node "$here/machttp_browser.js" \
 	    "$bbase/" "$T/browser" > "$T/browser.out" 2>&1 || true
@@ -591,6 +940,7 @@ if command -v chromium > /dev/null && command -v npm > /dev/null; then
 	grep -q '^ok   ' "$T/browser.out" || fail "browser: no check ran"
 	cp "$T"/browser/*.png "$out/" 2>/dev/null || true
 	check "screenshot kept" test -s "$out/machttp-dashboard.png"
+	check "screenshot of a Mac's page kept" test -s "$out/machttp-mac.png"
 else
 	fail "chromium or npm not installed"
 fi

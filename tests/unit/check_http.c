@@ -1,9 +1,27 @@
+#include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "http.h"
 #include "unit.h"
+
+/* A file of tests/fixtures (MACSCAN_SRCDIR is the tree's top). */
+static char *
+fixture(const char *rel, size_t *len)
+{
+	const char *d = getenv("MACSCAN_SRCDIR");
+	char path[PATH_MAX];
+	struct ms_err e = { "" };
+	char *s;
+
+	snprintf(path, sizeof(path), "%s/tests/fixtures/%s",
+	    d != NULL && *d != '\0' ? d : ".", rel);
+	s = ms_read_file(path, 1u << 20, len, &e);
+	ck_assert_msg(s != NULL, "%s: %s", path, e.msg);
+	return s;
+}
 
 static char buf[HTTP_MAX_HEAD * 2];
 static struct http_req req;
@@ -333,6 +351,7 @@ START_TEST(reasons_and_compare)
 	ck_assert_str_eq(http_reason(413), "Content Too Large");
 	ck_assert_str_eq(http_reason(414), "URI Too Long");
 	ck_assert_str_eq(http_reason(431), "Request Header Fields Too Large");
+	ck_assert_str_eq(http_reason(421), "Misdirected Request");
 	ck_assert_str_eq(http_reason(999), "Unknown");
 	ck_assert_int_eq(http_ct_equal("secret", 6, "secret", 6), 1);
 	ck_assert_int_eq(http_ct_equal("secreT", 6, "secret", 6), 0);
@@ -341,6 +360,103 @@ START_TEST(reasons_and_compare)
 	ck_assert_int_eq(http_ct_equal("", 0, "secret", 6), 0);
 	ck_assert_int_eq(http_ct_equal("", 0, "", 0), 1);
 	ck_assert_int_eq(http_ct_equal("x", 1, "", 0), 0);
+}
+END_TEST
+
+/*
+ * Host values (tests/fixtures/http/hosts.txt, one a line) against what
+ * http_host_parse must make of them (hosts.json, null for a refusal).
+ */
+START_TEST(host_values)
+{
+	static const char *const kinds[] = { "name", "ipv4", "ipv6" };
+	json_error_t je;
+	json_t *want, *w;
+	size_t n, len, i = 0;
+	char *txt, *js, *line, *nl;
+	struct http_host h;
+
+	txt = fixture("http/hosts.txt", &len);
+	js = fixture("http/hosts.json", &n);
+	want = json_loads(js, 0, &je);
+	free(js);
+	ck_assert_msg(want != NULL, "hosts.json: %s", je.text);
+	for (line = txt; line < txt + len; line = nl + 1, i++) {
+		nl = memchr(line, '\n', (size_t)(txt + len - line));
+		ck_assert_ptr_nonnull(nl);
+		w = json_array_get(want, i);
+		ck_assert_msg(w != NULL, "hosts.json: no entry %zu", i + 1);
+		memset(&h, 0, sizeof(h));
+		if (json_is_null(w)) {
+			ck_assert_msg(http_host_parse(line, (size_t)(nl - line),
+			    &h) == -1, "line %zu (%.*s): accepted", i + 1,
+			    (int)(nl - line), line);
+			continue;
+		}
+		ck_assert_msg(http_host_parse(line, (size_t)(nl - line),
+		    &h) == 0, "line %zu (%.*s): refused", i + 1,
+		    (int)(nl - line), line);
+		ck_assert_msg(h.len == strlen(json_string_value(
+		    json_object_get(w, "name"))) && memcmp(h.name,
+		    json_string_value(json_object_get(w, "name")), h.len) == 0,
+		    "line %zu: name %.*s", i + 1, (int)h.len, h.name);
+		ck_assert_str_eq(kinds[h.kind], json_string_value(
+		    json_object_get(w, "kind")));
+		ck_assert_int_eq(h.port, json_integer_value(json_object_get(w,
+		    "port")));
+	}
+	ck_assert_uint_eq(i, json_array_size(want));
+	json_decref(want);
+	free(txt);
+}
+END_TEST
+
+START_TEST(authority)
+{
+	size_t n = 0;
+	const char *a;
+
+	ck_assert_int_gt(parse("GET / HTTP/1.1\r\nHost: mac.lan:8000\r\n"
+	    "\r\n"), 0);
+	a = http_req_authority(&req, &n);
+	ck_assert_int_eq(n, 12);
+	ck_assert_int_eq(memcmp(a, "mac.lan:8000", n), 0);
+	/* The absolute-form target wins over Host (RFC 9112 3.2.2). */
+	ck_assert_int_gt(parse("GET http://evil.example:8000/machines?x "
+	    "HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"), 0);
+	a = http_req_authority(&req, &n);
+	ck_assert_int_eq(n, 17);
+	ck_assert_int_eq(memcmp(a, "evil.example:8000", n), 0);
+	ck_assert_int_gt(parse("GET HTTPS://h HTTP/1.1\r\nHost: x\r\n"
+	    "\r\n"), 0);
+	a = http_req_authority(&req, &n);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(a[0], 'h');
+	/* HTTP/1.0 may come without any. */
+	ck_assert_int_gt(parse("GET / HTTP/1.0\r\n\r\n"), 0);
+	ck_assert_ptr_null(http_req_authority(&req, &n));
+}
+END_TEST
+
+START_TEST(pct_encode)
+{
+	struct ms_buf b = { 0 };
+
+	ck_assert_int_eq(http_pct_encode(&b, "C02XK1ZHJGH5", 12), 0);
+	ck_assert_str_eq(b.data, "C02XK1ZHJGH5");
+	ms_buf_reset(&b);
+	ck_assert_int_eq(http_pct_encode(&b, "3c:22:fb:00:00:0b", 17), 0);
+	ck_assert_str_eq(b.data, "3c%3A22%3Afb%3A00%3A00%3A0b");
+	ms_buf_reset(&b);
+	ck_assert_int_eq(http_pct_encode(&b, "a/b?c#d <e>\"'&%", 15), 0);
+	ck_assert_str_eq(b.data, "a%2Fb%3Fc%23d%20%3Ce%3E%22%27%26%25");
+	ms_buf_reset(&b);
+	ck_assert_int_eq(http_pct_encode(&b, "x\0y\xc3\xa9~._-", 9), 0);
+	ck_assert_str_eq(b.data, "x%00y%C3%A9~._-");
+	ms_buf_reset(&b);
+	ck_assert_int_eq(http_pct_encode(&b, "", 0), 0);
+	ck_assert_str_eq(b.data, "");
+	ms_buf_free(&b);
 }
 END_TEST
 
@@ -360,6 +476,9 @@ suite(void)
 	tcase_add_test(tc, etags);
 	tcase_add_test(tc, lists_and_base64);
 	tcase_add_test(tc, reasons_and_compare);
+	tcase_add_test(tc, host_values);
+	tcase_add_test(tc, authority);
+	tcase_add_test(tc, pct_encode);
 	suite_add_tcase(s, tc);
 	return s;
 }
