@@ -47,6 +47,7 @@ const struct record_field record_fields[] = {
 	{ "firewall", RT_STRING },
 	{ "updates_pending", RT_INT },
 	{ "updates_restart", RT_INT },
+	{ "updates_restart_since", RT_STRING },
 	{ "updates_checked_at", RT_STRING },
 	{ "xprotect_version", RT_STRING },
 	{ "backup", RT_STRING },

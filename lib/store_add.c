@@ -50,12 +50,59 @@ earliest_add(void *arg, const struct hent *h, const char *id)
 	return 0;
 }
 
-/* The record as stored: "id" first, "identity_conflict" when flagged and
- * "first_seen" last, no computed fields. A new object sharing the
- * values. */
+/* A canonical time of field key of rec in out; 0 if it has none. */
+static int
+time_field(const json_t *rec, const char *key, char out[RFC3339_LEN])
+{
+	const char *s = record_str(rec, key);
+	time_t t;
+
+	return s != NULL && rfc3339_parse(s, &t, NULL) == 0 &&
+	    rfc3339_format(t, out) != NULL;
+}
+
+/*
+ * Since when updates that need a restart have waited (rules.h's
+ * updates_restart rule reads it), in out, "" for no such time: the
+ * scan's time when updates_restart turns above 0; carried over from the
+ * machine's previous record x while it stays above 0, or is unknown (a
+ * probe that could not tell changes nothing); gone at 0. A record that
+ * says an earlier time (a view copied with latest | add) keeps it.
+ */
+static void
+restart_since(const json_t *rec, const struct ment *x, const char *stamp,
+    char out[RFC3339_LEN])
+{
+	json_t *v = json_object_get(rec, "updates_restart"), *p;
+	char prev[RFC3339_LEN], own[RFC3339_LEN];
+	int known = json_is_integer(v);
+
+	out[0] = '\0';
+	if (known && json_integer_value(v) <= 0)
+		return;
+	prev[0] = '\0';
+	if (x != NULL && x->text != NULL &&
+	    strstr(x->text, "\"updates_restart_since\"") != NULL &&
+	    (p = json_loadb(x->text, x->len, 0, NULL)) != NULL) {
+		if (!time_field(p, "updates_restart_since", prev))
+			prev[0] = '\0';
+		json_decref(p);
+	}
+	if (known)
+		memcpy(out, stamp, RFC3339_LEN);
+	if (prev[0] != '\0' && (out[0] == '\0' || strcmp(prev, out) < 0))
+		memcpy(out, prev, RFC3339_LEN);
+	if (time_field(rec, "updates_restart_since", own) &&
+	    (out[0] == '\0' || strcmp(own, out) < 0))
+		memcpy(out, own, RFC3339_LEN);
+}
+
+/* The record as stored: "id" first, "identity_conflict" when flagged,
+ * "updates_restart_since" when since is not "", and "first_seen" last,
+ * no computed fields. A new object sharing the values. */
 static json_t *
 stored_record(const json_t *rec, const char *id, const char *first,
-    int conflict)
+    int conflict, const char *since)
 {
 	json_t *o = json_object(), *v;
 	const char *k;
@@ -65,13 +112,16 @@ stored_record(const json_t *rec, const char *id, const char *first,
 	json_object_foreach((json_t *)rec, k, v) {
 		if (strcmp(k, "id") == 0 || strcmp(k, "first_seen") == 0 ||
 		    strcmp(k, "last_seen") == 0 || strcmp(k, "online") == 0 ||
-		    strcmp(k, "identity_conflict") == 0)
+		    strcmp(k, "identity_conflict") == 0 ||
+		    strcmp(k, "updates_restart_since") == 0)
 			continue;
 		if (json_object_set(o, k, v) == -1)
 			goto fail;
 	}
 	if ((conflict && json_object_set_new(o, "identity_conflict",
 	    json_true()) == -1) ||
+	    (since[0] != '\0' && json_object_set_new(o,
+	    "updates_restart_since", json_string(since)) == -1) ||
 	    json_object_set_new(o, "first_seen", json_string(first)) == -1)
 		goto fail;
 	return o;
@@ -162,9 +212,10 @@ store_add(struct store *st, json_t *records, time_t when, char **name,
 		keep[i] = i;
 	}
 
-	/* The view before this scan: first_seen carries over, and the
-	 * machines it misses are recorded offline in the history. */
-	if (merge_run(st, &prev, 0, e) == -1)
+	/* The view before this scan: first_seen and updates_restart_since
+	 * carry over, and the machines it misses are recorded offline in
+	 * the history. */
+	if (merge_run(st, &prev, 1, e) == -1)
 		goto out;
 	/* Which machine each record is (store_ident.c). */
 	if ((ident = ident_load(st, &prev, e)) == NULL ||
@@ -216,7 +267,7 @@ store_add(struct store *st, json_t *records, time_t when, char **name,
 		goto nomem;
 	for (i = 0; i < n; i++) {
 		const char *id, *first, *in;
-		char infs[RFC3339_LEN], hfs[RFC3339_LEN];
+		char infs[RFC3339_LEN], hfs[RFC3339_LEN], since[RFC3339_LEN];
 		struct ms_err re;
 		struct ment *x;
 		long k;
@@ -241,7 +292,9 @@ store_add(struct store *st, json_t *records, time_t when, char **name,
 		    rfc3339_parse(in, &t, NULL) == 0 &&
 		    rfc3339_format(t, infs) != NULL && strcmp(infs, first) < 0)
 			first = infs;
-		if ((o = stored_record(rec, id, first, flag[i])) == NULL)
+		restart_since(rec, x, stamp, since);
+		if ((o = stored_record(rec, id, first, flag[i], since)) ==
+		    NULL)
 			goto nomem;
 		txt = record_dump(o);
 		json_decref(o);

@@ -59,25 +59,6 @@ num_arg(int opt, const char *s, long long min, long long max,
 	return v;
 }
 
-/* The thresholds of the dashboard's colours and counters, in bytes;
- * settings_load checked them. */
-static void
-load_thresholds(const struct config *cf, struct thresholds *th)
-{
-	th->disk_crit_bytes = setting_int(cf, "ALERT_DISK_CRITICAL_GB") *
-	    1000000000LL;
-	th->disk_warn_bytes = setting_int(cf, "ALERT_DISK_WARN_GB") *
-	    1000000000LL;
-	th->battery_low = setting_int(cf, "ALERT_BATTERY_LOW_PERCENT");
-	th->backup_days = setting_int(cf, "ALERT_BACKUP_DAYS");
-	th->updates_days = setting_int(cf, "ALERT_UPDATES_DAYS");
-	/* 0: off. */
-	th->offline_days = setting_int(cf, "ALERT_OFFLINE_DAYS");
-	/* firewall_off is shown, not warned about, until the rules have a
-	 * setting for it. */
-	th->firewall_warn = 0;
-}
-
 /* The one spelling of a host name or address the Host rule compares:
  * lower case, an address as inet_ntop writes it; NULL if invalid. */
 static char *
@@ -470,7 +451,7 @@ main(int argc, char *argv[])
 	a.cache_enabled = 1;
 	a.checked_gen = (unsigned long)-1;
 	a.hosts.port = -1;
-	load_thresholds(cf, &a.th);
+	thresholds_load(cf, &a.th);
 	o.allow_open = setting_bool(cf, "MACHTTP_ALLOW_OPEN");
 
 	/* A CGI script's arguments may be a query's words: ignore them. */

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "fmt.h"
 #include "http.h"
+#include "rules.h"
 #include "store.h"
 #include "util.h"
 
@@ -82,13 +83,12 @@ struct installer {
 };
 
 struct thresholds {
+	struct rules_conf rc;		/* the rules, from the settings */
 	long long disk_crit_bytes;	/* ALERT_DISK_CRITICAL_GB */
 	long long disk_warn_bytes;	/* ALERT_DISK_WARN_GB */
 	long long battery_low;		/* ALERT_BATTERY_LOW_PERCENT */
-	long long backup_days;		/* ALERT_BACKUP_DAYS */
-	long long updates_days;		/* ALERT_UPDATES_DAYS */
-	long long offline_days;		/* ALERT_OFFLINE_DAYS, 0: off */
-	int firewall_warn;		/* firewall_off warns (else shown) */
+	long long backup_days;		/* ALERT_BACKUP_DAYS, 0: off */
+	int firewall_warn;		/* ALERT_FIREWALL */
 };
 
 /*
@@ -152,23 +152,15 @@ struct reqinfo {
 };
 
 /*
- * The rules the dashboard, the page per Mac and the metrics show, one
- * function each in render.c, named as the rules of the contract; the
- * one rules module of the library takes their place when it exists.
+ * What the dashboard, the page per Mac and the metrics show of the rules
+ * of lib/rules.h (the same as macalert's): per rule, indexed by enum
+ * rule, SEV_NONE when it does not fire, else its severity plus one.
  */
-enum rule_id {
-	R_DISK_CRITICAL, R_DISK_WARNING, R_BATTERY_LOW,
-	R_BATTERY_FULL_PLUGGED, R_BATTERY_CONDITION, R_FILEVAULT_OFF,
-	R_FIREWALL_OFF, R_BACKUP_OLD, R_BACKUP_NEVER, R_SMART_FAILING,
-	R_UPDATES_RESTART, R_IDENTITY_CONFLICT, R_OFFLINE,
-	R_HOSTKEY_MISMATCH, R_NEW_HOST, R_COUNT
-};
-
 enum severity { SEV_NONE, SEV_INFO, SEV_WARNING, SEV_CRITICAL };
 
 struct verdict {
 	int online;
-	unsigned char sev[R_COUNT];	/* enum severity per rule */
+	unsigned char sev[RULE_COUNT];	/* enum severity per rule */
 };
 
 /* What the fleet counts: machines per firing rule, and how many
@@ -176,7 +168,7 @@ struct verdict {
  * Mac reports would be a fake 0). */
 struct fleet {
 	long long machines, online, incomplete;
-	long long n[R_COUNT];
+	long long n[RULE_COUNT];
 	long long know_filevault, know_firewall, know_backup, know_smart,
 	    know_updates;
 };
@@ -207,8 +199,8 @@ void inst_clear(struct app *a);
 void sha256_hex(const void *p, size_t n, char out[65]);
 
 /* render.c: the rules, and the pieces the views share. */
-const char *rule_name(int r);
-void rules_eval(const json_t *m, const struct thresholds *th, time_t now,
+void thresholds_load(const struct config *cf, struct thresholds *th);
+void verdict_eval(const json_t *m, const struct thresholds *th, time_t now,
     struct verdict *v);
 void fleet_count(json_t *latest, const struct thresholds *th, time_t now,
     struct fleet *fl);

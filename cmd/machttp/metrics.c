@@ -174,8 +174,9 @@ gauge_value(const struct gauge *g, const json_t *m, char *val, size_t n)
 	return -1;
 }
 
+/* {id=...,name=...,ip=...}, with rule and severity when rule >= 0. */
 static int
-labels(struct ms_buf *b, const json_t *m)
+labels_rule(struct ms_buf *b, const json_t *m, int rule)
 {
 	const char *id = record_str(m, "id"), *name, *ip;
 	int rc = 0;
@@ -188,8 +189,18 @@ labels(struct ms_buf *b, const json_t *m)
 	rc |= esc_prom_label(b, name, name != NULL ? strlen(name) : 0);
 	rc |= ms_buf_puts(b, "\",ip=\"");
 	rc |= esc_prom_label(b, ip, ip != NULL ? strlen(ip) : 0);
+	if (rule >= 0)
+		rc |= ms_buf_printf(b, "\",rule=\"%s\",severity=\"%s",
+		    rule_defs[rule].name,
+		    rule_severity_name(rule_defs[rule].severity));
 	rc |= ms_buf_puts(b, "\"}");
 	return rc == 0 ? 0 : -1;
+}
+
+static int
+labels(struct ms_buf *b, const json_t *m)
+{
+	return labels_rule(b, m, -1);
 }
 
 static int
@@ -251,24 +262,26 @@ render_metrics(struct ms_buf *b, json_t *latest, const struct thresholds *th,
 	long long counts[sizeof(fleet) / sizeof(fleet[0])];
 	size_t i, k;
 	json_t *m;
-	int rc = 0;
+	time_t now;
+	int rc = 0, r, head;
 
-	fleet_count(latest, th, time(NULL), &fl);
+	now = time(NULL);
+	fleet_count(latest, th, now, &fl);
 	counts[0] = fl.machines;
 	counts[1] = fl.online;
-	counts[2] = fl.n[R_DISK_CRITICAL];
-	counts[3] = fl.n[R_DISK_WARNING];
-	counts[4] = fl.n[R_BATTERY_LOW];
-	counts[5] = fl.n[R_BATTERY_FULL_PLUGGED];
-	counts[6] = fl.n[R_HOSTKEY_MISMATCH];
-	counts[7] = fl.n[R_FILEVAULT_OFF];
-	counts[8] = fl.n[R_FIREWALL_OFF];
-	counts[9] = fl.n[R_BACKUP_OLD] + fl.n[R_BACKUP_NEVER];
-	counts[10] = fl.n[R_SMART_FAILING];
-	counts[11] = fl.n[R_UPDATES_RESTART];
-	counts[12] = fl.n[R_IDENTITY_CONFLICT];
+	counts[2] = fl.n[RULE_DISK_CRITICAL];
+	counts[3] = fl.n[RULE_DISK_WARNING];
+	counts[4] = fl.n[RULE_BATTERY_LOW];
+	counts[5] = fl.n[RULE_BATTERY_FULL_PLUGGED];
+	counts[6] = fl.n[RULE_HOSTKEY_MISMATCH];
+	counts[7] = fl.n[RULE_FILEVAULT_OFF];
+	counts[8] = fl.n[RULE_FIREWALL_OFF];
+	counts[9] = fl.n[RULE_BACKUP_OLD] + fl.n[RULE_BACKUP_NEVER];
+	counts[10] = fl.n[RULE_SMART_FAILING];
+	counts[11] = fl.n[RULE_UPDATES_RESTART];
+	counts[12] = fl.n[RULE_IDENTITY_CONFLICT];
 	counts[13] = fl.incomplete;
-	counts[14] = fl.n[R_NEW_HOST];
+	counts[14] = fl.n[RULE_NEW_HOST];
 	for (k = 0; k < sizeof(fleet) / sizeof(fleet[0]); k++) {
 		rc |= family(b, fleet[k].name, fleet[k].help);
 		rc |= ms_buf_printf(b, "%s %lld\n", fleet[k].name, counts[k]);
@@ -289,6 +302,28 @@ render_metrics(struct ms_buf *b, json_t *latest, const struct thresholds *th,
 			rc |= ms_buf_puts(b, g->name);
 			rc |= labels(b, m);
 			rc |= ms_buf_printf(b, " %s\n", val);
+		}
+	}
+	/* One series per machine and firing rule, the rules of lib/rules.h
+	 * with the settings macalert reads: Prometheus alerts on these. */
+	head = 0;
+	json_array_foreach(latest, i, m) {
+		struct verdict vd;
+
+		verdict_eval(m, th, now, &vd);
+		for (r = 0; r < RULE_COUNT; r++) {
+			if (vd.sev[r] == SEV_NONE)
+				continue;
+			if (!head) {
+				rc |= family(b, "macscan_risk", "1 for each "
+				    "rule of macscan's rules module that "
+				    "fires on the machine (macalert(1) and "
+				    "the dashboard show the same).");
+				head = 1;
+			}
+			rc |= ms_buf_puts(b, "macscan_risk");
+			rc |= labels_rule(b, m, r);
+			rc |= ms_buf_puts(b, " 1\n");
 		}
 	}
 	if (rc != 0)

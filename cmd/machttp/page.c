@@ -23,7 +23,7 @@
 #define DOT " \xc2\xb7 "
 
 /* What each rule means, as the page says it. */
-static const char *const rule_text[R_COUNT] = {
+static const char *const rule_text[RULE_COUNT] = {
 	"free disk space at or under the critical threshold",
 	"free disk space at or under the warning threshold",
 	"battery charge under the low threshold",
@@ -105,8 +105,8 @@ summary(struct ms_buf *b, const json_t *m, const struct verdict *v)
 	if (record_int(m, "disk_free_bytes", &fr) == 0) {
 		bytes_en(fr, f, sizeof(f));
 		rc |= ms_buf_printf(b, "<li class=\"disk %s\">Disk free "
-		    "<b class=\"v\">%s</b>", v->sev[R_DISK_CRITICAL] ? "crit" :
-		    v->sev[R_DISK_WARNING] ? "warn" : "ok", f);
+		    "<b class=\"v\">%s</b>", v->sev[RULE_DISK_CRITICAL] ? "crit" :
+		    v->sev[RULE_DISK_WARNING] ? "warn" : "ok", f);
 		if (record_int(m, "disk_total_bytes", &tot) == 0) {
 			bytes_en(tot, t, sizeof(t));
 			rc |= ms_buf_printf(b, " of %s", t);
@@ -115,7 +115,7 @@ summary(struct ms_buf *b, const json_t *m, const struct verdict *v)
 	}
 	if (record_int(m, "battery_percent", &pct) == 0)
 		rc |= ms_buf_printf(b, "<li class=\"batt%s\">Battery <b>%lld%%"
-		    "</b></li>", v->sev[R_BATTERY_LOW] ? " low" : "", pct);
+		    "</b></li>", v->sev[RULE_BATTERY_LOW] ? " low" : "", pct);
 	if (record_int(m, "battery_health_percent", &pct) == 0)
 		rc |= ms_buf_printf(b, "<li>Battery health <b>%lld%%</b></li>",
 		    pct);
@@ -137,15 +137,15 @@ verdicts(struct ms_buf *b, const struct verdict *v)
 	int r, n = 0, rc = 0;
 
 	rc |= ms_buf_puts(b, "<ul class=\"verdicts\">");
-	for (r = 0; r < R_COUNT; r++) {
+	for (r = 0; r < RULE_COUNT; r++) {
 		if (v->sev[r] == SEV_NONE)
 			continue;
 		rc |= ms_buf_printf(b, "<li class=\"sev-%s\" data-rule=\"%s\">"
 		    "<span class=\"badge %s\">%s</span> <code>%s</code>: %s"
-		    "</li>", sev_word[v->sev[r]], rule_name(r),
+		    "</li>", sev_word[v->sev[r]], rule_defs[r].name,
 		    v->sev[r] == SEV_CRITICAL ? "bad" :
 		    v->sev[r] == SEV_WARNING ? "warn" : "info",
-		    sev_word[v->sev[r]], rule_name(r), rule_text[r]);
+		    sev_word[v->sev[r]], rule_defs[r].name, rule_text[r]);
 		n++;
 	}
 	if (n == 0)
@@ -511,7 +511,7 @@ render_machine(struct ms_buf *b, const json_t *m, const json_t *history,
 		return ms_err_set(e, "out of memory");
 	if (id == NULL)
 		id = "";
-	rules_eval(m, th, now, &vd);
+	verdict_eval(m, th, now, &vd);
 	rc |= esc(&v[0], base);
 	rc |= esc(&v[1], name);
 	free(name);

@@ -81,10 +81,10 @@ render_status(struct ms_buf *b, const json_t *m, const struct verdict *v)
 	size_t i;
 	int rc = 0;
 
-	if (v->sev[R_HOSTKEY_MISMATCH])
+	if (v->sev[RULE_HOSTKEY_MISMATCH])
 		rc |= badge(b, "bad", record_str(m, "probe_error"),
 		    "host key changed");
-	else if (v->sev[R_NEW_HOST])
+	else if (v->sev[RULE_NEW_HOST])
 		rc |= badge(b, "info", "its SSH host key is not pinned and it "
 		    "offers only password logins: no password is sent to it "
 		    "until it is enrolled (macscan enroll)",
@@ -104,7 +104,7 @@ render_status(struct ms_buf *b, const json_t *m, const struct verdict *v)
 		    "are unknown", "incomplete: %s", l.data);
 		ms_buf_free(&l);
 	}
-	if (v->sev[R_IDENTITY_CONFLICT])
+	if (v->sev[RULE_IDENTITY_CONFLICT])
 		rc |= badge(b, "bad", "another machine claimed the same serial "
 		    "in the same scan", "identity conflict");
 	return rc == 0 ? 0 : -1;
@@ -120,8 +120,8 @@ posture_filevault(struct ms_buf *b, const json_t *m, const struct verdict *v)
 		return 0;
 	if (strcmp(s, "on") == 0)
 		return badge(b, "ok", "FileVault is on", "FileVault");
-	if (v->sev[R_FILEVAULT_OFF])
-		return badge(b, sev_class(v->sev[R_FILEVAULT_OFF]),
+	if (v->sev[RULE_FILEVAULT_OFF])
+		return badge(b, sev_class(v->sev[RULE_FILEVAULT_OFF]),
 		    strcmp(s, "deferred") == 0 ? "FileVault is off; it will "
 		    "be turned on at the next login" : "FileVault is off",
 		    "FileVault %s", s);
@@ -156,8 +156,8 @@ posture_firewall(struct ms_buf *b, const json_t *m, const struct verdict *v)
 	if (strcmp(s, "block_all") == 0)
 		return badge(b, "ok", "blocking all incoming connections",
 		    "Firewall: block all");
-	return badge(b, v->sev[R_FIREWALL_OFF] ?
-	    sev_class(v->sev[R_FIREWALL_OFF]) : "info", NULL, "Firewall %s",
+	return badge(b, v->sev[RULE_FIREWALL_OFF] ?
+	    sev_class(v->sev[RULE_FIREWALL_OFF]) : "info", NULL, "Firewall %s",
 	    s);
 }
 
@@ -175,8 +175,8 @@ posture_updates(struct ms_buf *b, const json_t *m, const struct verdict *v)
 	if (pend == 0)
 		return badge(b, "ok", title, "up to date");
 	if (record_int(m, "updates_restart", &rst) == 0 && rst > 0)
-		return badge(b, v->sev[R_UPDATES_RESTART] ?
-		    sev_class(v->sev[R_UPDATES_RESTART]) : "info", title,
+		return badge(b, v->sev[RULE_UPDATES_RESTART] ?
+		    sev_class(v->sev[RULE_UPDATES_RESTART]) : "info", title,
 		    "%lld update%s, %lld need%s a restart", pend,
 		    pend > 1 ? "s" : "", rst, rst > 1 ? "" : "s");
 	return badge(b, "info", title, "%lld update%s", pend,
@@ -198,15 +198,15 @@ posture_backup(struct ms_buf *b, const json_t *m, const struct verdict *v,
 		if (age < 0)
 			return badge(b, "ok", NULL, "backup");
 		fmt_age(a, sizeof(a), age);
-		return badge(b, v->sev[R_BACKUP_OLD] ?
-		    sev_class(v->sev[R_BACKUP_OLD]) : "ok",
+		return badge(b, v->sev[RULE_BACKUP_OLD] ?
+		    sev_class(v->sev[RULE_BACKUP_OLD]) : "ok",
 		    record_str(m, "backup_last_at"), "backup %s ago", a);
 	}
 	if (strcmp(s, "no_access") == 0)
 		return badge(b, "info", "the SSH session lacks Full Disk "
 		    "Access: Time Machine cannot be read", "backup: no access");
-	if (v->sev[R_BACKUP_NEVER])
-		return badge(b, sev_class(v->sev[R_BACKUP_NEVER]), NULL, "%s",
+	if (v->sev[RULE_BACKUP_NEVER])
+		return badge(b, sev_class(v->sev[RULE_BACKUP_NEVER]), NULL, "%s",
 		    strcmp(s, "never") == 0 ? "never backed up" :
 		    "backup not set up");
 	return badge(b, "info", NULL, "backup %s", s);
@@ -222,8 +222,8 @@ posture_smart(struct ms_buf *b, const json_t *m, const struct verdict *v)
 	if (strcmp(s, "verified") == 0)
 		return badge(b, "ok", "the internal disk's SMART status is "
 		    "verified", "SMART");
-	return badge(b, v->sev[R_SMART_FAILING] ?
-	    sev_class(v->sev[R_SMART_FAILING]) : "info", NULL, "SMART %s", s);
+	return badge(b, v->sev[RULE_SMART_FAILING] ?
+	    sev_class(v->sev[RULE_SMART_FAILING]) : "info", NULL, "SMART %s", s);
 }
 
 /* The posture badges of one machine, without the cell around them. */

@@ -1,7 +1,8 @@
 /*
  * render.c - the dashboard (HTML rendered here, so it works without
  * JavaScript), and what the views share: the rules they show, the fleet's
- * counts, the badges of a machine's status and posture.
+ * counts, the badges of a machine's status and posture. What fires is
+ * decided by lib/rules.h alone, as for macalert.
  *
  * Every string that came from a Mac goes through esc_html; numbers are
  * formatted here. The dashboard's frame is share/web/dashboard.html,
@@ -22,103 +23,18 @@
 #define NA "<span class=\"na\">\xe2\x80\x94</span>"	/* an em dash */
 #define DOT " \xc2\xb7 "				/* a middle dot */
 
-/*
- * The rules: one function per rule of the contract, each giving the
- * severity with which it fires on one machine (SEV_NONE: it does not).
- * This is the one place the views decide anything; the library's rules
- * module replaces it.
- */
-static int
-str_is(const json_t *m, const char *key, const char *v)
+/* The settings of the rules (lib/rules.h) and what the views draw of
+ * them; settings_load checked them. */
+void
+thresholds_load(const struct config *cf, struct thresholds *th)
 {
-	const char *s = record_str(m, key);
-
-	return s != NULL && strcmp(s, v) == 0;
-}
-
-static int
-rule_disk_critical(const json_t *m, const struct thresholds *th, time_t now)
-{
-	long long v;
-
-	(void)now;
-	return record_int(m, "disk_free_bytes", &v) == 0 &&
-	    v <= th->disk_crit_bytes ? SEV_CRITICAL : SEV_NONE;
-}
-
-static int
-rule_disk_warning(const json_t *m, const struct thresholds *th, time_t now)
-{
-	long long v;
-
-	(void)now;
-	return record_int(m, "disk_free_bytes", &v) == 0 &&
-	    v > th->disk_crit_bytes && v <= th->disk_warn_bytes ?
-	    SEV_WARNING : SEV_NONE;
-}
-
-/* The charge, when the Mac has a battery (or does not say). */
-static int
-battery(const json_t *m, long long *pct)
-{
-	int present;
-
-	if (record_bool(m, "battery_present", &present) == 0 && !present)
-		return -1;
-	return record_int(m, "battery_percent", pct);
-}
-
-static int
-rule_battery_low(const json_t *m, const struct thresholds *th, time_t now)
-{
-	long long v;
-
-	(void)now;
-	return battery(m, &v) == 0 && v < th->battery_low ? SEV_WARNING :
-	    SEV_NONE;
-}
-
-static int
-rule_battery_full_plugged(const json_t *m, const struct thresholds *th,
-    time_t now)
-{
-	long long v;
-	int ac;
-
-	(void)th;
-	(void)now;
-	return battery(m, &v) == 0 && v >= 100 &&
-	    record_bool(m, "ac_power", &ac) == 0 && ac ? SEV_INFO : SEV_NONE;
-}
-
-static int
-rule_battery_condition(const json_t *m, const struct thresholds *th,
-    time_t now)
-{
-	const char *s = record_str(m, "battery_condition");
-
-	(void)th;
-	(void)now;
-	return s != NULL && *s != '\0' && strcmp(s, "Normal") != 0 ?
-	    SEV_WARNING : SEV_NONE;
-}
-
-static int
-rule_filevault_off(const json_t *m, const struct thresholds *th, time_t now)
-{
-	(void)th;
-	(void)now;
-	return str_is(m, "filevault", "off") ||
-	    str_is(m, "filevault", "deferred") ? SEV_WARNING : SEV_NONE;
-}
-
-static int
-rule_firewall_off(const json_t *m, const struct thresholds *th, time_t now)
-{
-	(void)now;
-	if (!str_is(m, "firewall", "off"))
-		return SEV_NONE;
-	return th->firewall_warn ? SEV_WARNING : SEV_INFO;
+	rules_conf_load(&th->rc, cf);
+	th->disk_crit_bytes = th->rc.critical;
+	th->disk_warn_bytes = th->rc.warn;
+	th->battery_low = th->rc.battery_low;
+	th->backup_days = th->rc.backup_days;
+	th->firewall_warn =
+	    (th->rc.enabled & RULE_BIT(RULE_FIREWALL_OFF)) != 0;
 }
 
 /* Seconds from an RFC 3339 field to now; -1 if absent or not a time. */
@@ -133,133 +49,19 @@ age_of(const json_t *m, const char *key, time_t now)
 	return t <= now ? (long long)(now - t) : 0;
 }
 
-static int
-rule_backup_old(const json_t *m, const struct thresholds *th, time_t now)
-{
-	long long age;
-
-	if (!str_is(m, "backup", "ok"))
-		return SEV_NONE;
-	age = age_of(m, "backup_last_at", now);
-	return age >= 0 && age > th->backup_days * 86400 ? SEV_WARNING :
-	    SEV_NONE;
-}
-
-static int
-rule_backup_never(const json_t *m, const struct thresholds *th, time_t now)
-{
-	(void)th;
-	(void)now;
-	return str_is(m, "backup", "never") ||
-	    str_is(m, "backup", "not_configured") ? SEV_WARNING : SEV_NONE;
-}
-
-static int
-rule_smart_failing(const json_t *m, const struct thresholds *th, time_t now)
-{
-	(void)th;
-	(void)now;
-	return str_is(m, "disk_smart", "failing") ? SEV_CRITICAL : SEV_NONE;
-}
-
-/*
- * How long an update has waited is not in the record (it needs a state
- * across scans, which the rules module keeps): until then, any update
- * that needs a restart counts.
- */
-static int
-rule_updates_restart(const json_t *m, const struct thresholds *th,
-    time_t now)
-{
-	long long v;
-
-	(void)th;
-	(void)now;
-	return record_int(m, "updates_restart", &v) == 0 && v > 0 ?
-	    SEV_WARNING : SEV_NONE;
-}
-
-static int
-rule_identity_conflict(const json_t *m, const struct thresholds *th,
-    time_t now)
-{
-	int b;
-
-	(void)th;
-	(void)now;
-	return record_bool(m, "identity_conflict", &b) == 0 && b ?
-	    SEV_CRITICAL : SEV_NONE;
-}
-
-static int
-rule_offline(const json_t *m, const struct thresholds *th, time_t now)
-{
-	long long age;
-	int on;
-
-	if (th->offline_days <= 0 ||
-	    (record_bool(m, "online", &on) == 0 && on))
-		return SEV_NONE;
-	age = age_of(m, "last_seen", now);
-	return age >= 0 && age > th->offline_days * 86400 ? SEV_WARNING :
-	    SEV_NONE;
-}
-
-static int
-rule_hostkey_mismatch(const json_t *m, const struct thresholds *th,
-    time_t now)
-{
-	(void)th;
-	(void)now;
-	return str_is(m, "probe", "hostkey_mismatch") ? SEV_CRITICAL :
-	    SEV_NONE;
-}
-
-static int
-rule_new_host(const json_t *m, const struct thresholds *th, time_t now)
-{
-	(void)th;
-	(void)now;
-	return str_is(m, "probe", "new_host") ? SEV_INFO : SEV_NONE;
-}
-
-/* In the order of enum rule_id. */
-static const struct {
-	const char *name;
-	int (*fn)(const json_t *, const struct thresholds *, time_t);
-} rules[R_COUNT] = {
-	{ "disk_critical", rule_disk_critical },
-	{ "disk_warning", rule_disk_warning },
-	{ "battery_low", rule_battery_low },
-	{ "battery_full_plugged", rule_battery_full_plugged },
-	{ "battery_condition", rule_battery_condition },
-	{ "filevault_off", rule_filevault_off },
-	{ "firewall_off", rule_firewall_off },
-	{ "backup_old", rule_backup_old },
-	{ "backup_never", rule_backup_never },
-	{ "smart_failing", rule_smart_failing },
-	{ "updates_restart", rule_updates_restart },
-	{ "identity_conflict", rule_identity_conflict },
-	{ "offline", rule_offline },
-	{ "hostkey_mismatch", rule_hostkey_mismatch },
-	{ "new_host", rule_new_host },
-};
-
-const char *
-rule_name(int r)
-{
-	return r >= 0 && r < R_COUNT ? rules[r].name : "?";
-}
-
+/* The rules of lib/rules.h on one machine, as the views show them. */
 void
-rules_eval(const json_t *m, const struct thresholds *th, time_t now,
+verdict_eval(const json_t *m, const struct thresholds *th, time_t now,
     struct verdict *v)
 {
+	struct rules_result res;
 	int r, b;
 
+	rules_eval(&th->rc, m, now, &res);
 	v->online = record_bool(m, "online", &b) == 0 && b;
-	for (r = 0; r < R_COUNT; r++)
-		v->sev[r] = (unsigned char)rules[r].fn(m, th, now);
+	for (r = 0; r < RULE_COUNT; r++)
+		v->sev[r] = (unsigned char)((res.firing & RULE_BIT(r)) ?
+		    rule_defs[r].severity + 1 : SEV_NONE);
 }
 
 void
@@ -273,10 +75,10 @@ fleet_count(json_t *latest, const struct thresholds *th, time_t now,
 
 	memset(fl, 0, sizeof(*fl));
 	json_array_foreach(latest, i, m) {
-		rules_eval(m, th, now, &v);
+		verdict_eval(m, th, now, &v);
 		fl->machines++;
 		fl->online += v.online;
-		for (r = 0; r < R_COUNT; r++)
+		for (r = 0; r < RULE_COUNT; r++)
 			fl->n[r] += v.sev[r] != SEV_NONE;
 		fl->incomplete += json_array_size(json_object_get(m,
 		    "probe_incomplete")) > 0;
@@ -351,8 +153,8 @@ esc(struct ms_buf *b, const char *s)
 static int
 posture_score(const struct verdict *v)
 {
-	static const int r[] = { R_FILEVAULT_OFF, R_FIREWALL_OFF,
-	    R_BACKUP_OLD, R_BACKUP_NEVER, R_SMART_FAILING, R_UPDATES_RESTART };
+	static const int r[] = { RULE_FILEVAULT_OFF, RULE_FIREWALL_OFF,
+	    RULE_BACKUP_OLD, RULE_BACKUP_NEVER, RULE_SMART_FAILING, RULE_UPDATES_RESTART };
 	size_t i;
 	int s = 0;
 
@@ -443,8 +245,8 @@ cell_disk(struct ms_buf *b, const json_t *m, const struct verdict *vd)
 
 	if (record_int(m, "disk_free_bytes", &fr) != 0)
 		return ms_buf_puts(b, "<td data-v=\"-1\">" NA "</td>");
-	cls = vd->sev[R_DISK_CRITICAL] ? "crit" :
-	    vd->sev[R_DISK_WARNING] ? "warn" : "ok";
+	cls = vd->sev[RULE_DISK_CRITICAL] ? "crit" :
+	    vd->sev[RULE_DISK_WARNING] ? "warn" : "ok";
 	bytes_en(fr, f, sizeof(f));
 	rc |= ms_buf_printf(b, "<td class=\"disk %s\" data-v=\"%lld\">"
 	    "<span class=\"v\">%s</span>", cls, fr, f);
@@ -481,8 +283,8 @@ cell_battery(struct ms_buf *b, const json_t *m, const struct verdict *vd)
 		return ms_buf_puts(b, "<td data-v=\"-1\">" NA "</td>");
 	rc |= ms_buf_printf(b, "<td class=\"batt%s%s\" data-v=\"%lld\">"
 	    "<span class=\"v\">%lld%%</span>",
-	    vd->sev[R_BATTERY_LOW] ? " low" : "",
-	    vd->sev[R_BATTERY_FULL_PLUGGED] ? " full" : "", pct, pct);
+	    vd->sev[RULE_BATTERY_LOW] ? " low" : "",
+	    vd->sev[RULE_BATTERY_FULL_PLUGGED] ? " full" : "", pct, pct);
 	if (record_bool(m, "ac_power", &ac) == 0 && ac)
 		rc |= ms_buf_puts(b, " <span class=\"plug\" title=\"on AC "
 		    "power\">\xe2\x9a\xa1</span>");
@@ -495,9 +297,9 @@ cell_battery(struct ms_buf *b, const json_t *m, const struct verdict *vd)
 		rc |= ms_buf_printf(b, "%shealth %lld%%", sep, health);
 	if (record_int(m, "battery_cycles", &cycles) == 0)
 		rc |= ms_buf_printf(b, ", %lld cycles", cycles);
-	if (vd->sev[R_BATTERY_CONDITION] &&
+	if (vd->sev[RULE_BATTERY_CONDITION] &&
 	    (cond = record_str(m, "battery_condition")) != NULL)
-		rc |= badge(b, sev_class(vd->sev[R_BATTERY_CONDITION]), NULL,
+		rc |= badge(b, sev_class(vd->sev[RULE_BATTERY_CONDITION]), NULL,
 		    "%s", cond);
 	rc |= ms_buf_puts(b, "</span></td>");
 	return rc == 0 ? 0 : -1;
@@ -518,9 +320,9 @@ render_row(struct ms_buf *b, const json_t *m, const json_t *hist,
 		return -1;
 	rc |= ms_buf_printf(b, "<tr class=\"%s%s%s\" data-id=\"",
 	    vd->online ? "on" : "off",
-	    vd->sev[R_DISK_CRITICAL] ? " crit" :
-	    vd->sev[R_DISK_WARNING] ? " warn" : "",
-	    vd->sev[R_HOSTKEY_MISMATCH] ? " hostkey" : "");
+	    vd->sev[RULE_DISK_CRITICAL] ? " crit" :
+	    vd->sev[RULE_DISK_WARNING] ? " warn" : "",
+	    vd->sev[RULE_HOSTKEY_MISMATCH] ? " hostkey" : "");
 	rc |= esc(b, id);
 	rc |= ms_buf_printf(b, "\"><td data-v=\"%d\"><span class=\"dot %s\" "
 	    "title=\"%s\"></span></td>", vd->online,
@@ -639,41 +441,41 @@ counters(struct ms_buf *b, const struct fleet *fl,
 
 	rc |= counter(b, "c-total", fl->machines, "Macs", 0);
 	rc |= counter(b, "c-online", fl->online, "online", 0);
-	rc |= counter(b, "c-crit", fl->n[R_DISK_CRITICAL], "disk critical", 1);
-	rc |= counter(b, "c-warn", fl->n[R_DISK_WARNING], "disk warning", 1);
-	rc |= counter(b, "c-batt", fl->n[R_BATTERY_LOW], "battery low", 1);
-	rc |= counter(b, "c-full", fl->n[R_BATTERY_FULL_PLUGGED],
+	rc |= counter(b, "c-crit", fl->n[RULE_DISK_CRITICAL], "disk critical", 1);
+	rc |= counter(b, "c-warn", fl->n[RULE_DISK_WARNING], "disk warning", 1);
+	rc |= counter(b, "c-batt", fl->n[RULE_BATTERY_LOW], "battery low", 1);
+	rc |= counter(b, "c-full", fl->n[RULE_BATTERY_FULL_PLUGGED],
 	    "full and plugged", 1);
-	rc |= counter(b, "c-hostkey", fl->n[R_HOSTKEY_MISMATCH],
+	rc |= counter(b, "c-hostkey", fl->n[RULE_HOSTKEY_MISMATCH],
 	    "host key problems", 1);
 	if (fl->know_filevault > 0)
-		rc |= counter(b, "c-fv w", fl->n[R_FILEVAULT_OFF],
+		rc |= counter(b, "c-fv w", fl->n[RULE_FILEVAULT_OFF],
 		    "without FileVault", 1);
 	if (fl->know_firewall > 0)
-		rc |= counter(b, "c-fw", fl->n[R_FIREWALL_OFF],
+		rc |= counter(b, "c-fw", fl->n[RULE_FIREWALL_OFF],
 		    "firewall off", th->firewall_warn);
 	if (fl->know_backup > 0) {
 		snprintf(label, sizeof(label), "backup%s older than %lld "
-		    "day%s", fl->n[R_BACKUP_OLD] == 1 ? "" : "s",
+		    "day%s", fl->n[RULE_BACKUP_OLD] == 1 ? "" : "s",
 		    th->backup_days, th->backup_days == 1 ? "" : "s");
-		rc |= counter(b, "c-bkold w", fl->n[R_BACKUP_OLD], label, 1);
-		rc |= counter(b, "c-bknever w", fl->n[R_BACKUP_NEVER],
+		rc |= counter(b, "c-bkold w", fl->n[RULE_BACKUP_OLD], label, 1);
+		rc |= counter(b, "c-bknever w", fl->n[RULE_BACKUP_NEVER],
 		    "never backed up", 1);
 	}
 	if (fl->know_smart > 0)
-		rc |= counter(b, "c-smart", fl->n[R_SMART_FAILING],
+		rc |= counter(b, "c-smart", fl->n[RULE_SMART_FAILING],
 		    "SMART failing", 1);
 	if (fl->know_updates > 0)
-		rc |= counter(b, "c-upd w", fl->n[R_UPDATES_RESTART],
+		rc |= counter(b, "c-upd w", fl->n[RULE_UPDATES_RESTART],
 		    "updates waiting for a restart", 1);
-	if (fl->n[R_IDENTITY_CONFLICT] > 0)
-		rc |= counter(b, "c-ident", fl->n[R_IDENTITY_CONFLICT],
+	if (fl->n[RULE_IDENTITY_CONFLICT] > 0)
+		rc |= counter(b, "c-ident", fl->n[RULE_IDENTITY_CONFLICT],
 		    "identity conflicts", 1);
 	if (fl->incomplete > 0)
 		rc |= counter(b, "c-incomplete w", fl->incomplete,
 		    "incomplete probes", 1);
-	if (fl->n[R_NEW_HOST] > 0)
-		rc |= counter(b, "c-new", fl->n[R_NEW_HOST],
+	if (fl->n[RULE_NEW_HOST] > 0)
+		rc |= counter(b, "c-new", fl->n[RULE_NEW_HOST],
 		    "new hosts to enrol", 0);
 	return rc == 0 ? 0 : -1;
 }
@@ -805,7 +607,7 @@ render_dashboard(struct ms_buf *b, json_t *latest, json_t *history,
 		const char *id = record_str(m, "id");
 		json_t *h = id != NULL ? json_object_get(history, id) : NULL;
 
-		rules_eval(m, th, now, &vd);
+		verdict_eval(m, th, now, &vd);
 		if (render_row(&v[2], m, json_is_array(h) ? h : empty, th, &vd,
 		    base, now) == -1)
 			rc = -1;

@@ -63,7 +63,8 @@ rec() {
 # Boardroom without FileVault, firewall or backup, an update waiting for
 # a restart and a probe that could not read the SMART section; Design
 # with FileVault deferred and a backup 10 days old on a failing disk;
-# Lab Mac a new host not yet enrolled; Zeta flagged for its identity.
+# Lab Mac a new host not yet enrolled; Zeta offline. (Two Macs claiming
+# one serial: below, in a store of their own.)
 machines() {
 	rec C02AAA0001 Accounting 192.0.2.11 10 '"battery_present": true' \
 	    '"battery_percent": 100' '"ac_power": true' \
@@ -79,7 +80,8 @@ machines() {
 	rec C02AAA0002 "Boardroom iMac" 192.0.2.12 120 \
 	    '"battery_present": false' '"filevault": "off"' '"sip": "custom"' \
 	    '"gatekeeper": "disabled"' '"firewall": "off"' \
-	    '"updates_pending": 2' '"updates_restart": 1' '"backup": "never"' \
+	    '"updates_pending": 2' '"updates_restart": 1' \
+	    "\"updates_restart_since\": \"$(ago 1728000)\"" '"backup": "never"' \
 	    '"memory_pressure": "critical"' '"mdm_enrolled": false' \
 	    '"probe_incomplete": ["smart"]'
 	rec C02AAA0003 "$hostile" 192.0.2.13 25 '"battery_present": true' \
@@ -97,8 +99,7 @@ machines() {
 }
 
 # The store: two scans, Zeta only in the first, so it is offline.
-{ machines; rec C02AAA0006 Zeta 192.0.2.16 200 '"battery_percent": 60' \
-    '"identity_conflict": true'; } \
+{ machines; rec C02AAA0006 Zeta 192.0.2.16 200 '"battery_percent": 60'; } \
     > "$T/scan1.ndjson"
 machines > "$T/scan2.ndjson"
 { machines; rec C02AAA0007 Newcomer 192.0.2.17 75 '"console_user": "alice"'; } \
@@ -289,7 +290,7 @@ check_match "HELP and TYPE lines" '^# TYPE macscan_uptime_seconds gauge$' \
 # The posture: fleet counts, then every posture gauge as "id name value"
 # (a machine whose field is unknown has no sample at all).
 check_eq "posture fleet counts" \
-    "filevault_off 2 firewall_off 1 backup_stale 2 smart_failing 1 updates_restart 1 identity_conflict 1 probe_incomplete 1 new_host 1" \
+    "filevault_off 2 firewall_off 0 backup_stale 2 smart_failing 1 updates_restart 1 identity_conflict 0 probe_incomplete 1 new_host 1" \
     "$(for f in filevault_off firewall_off backup_stale smart_failing \
     updates_restart identity_conflict probe_incomplete new_host; do
 	printf '%s %s ' "$f" "$(sed -n "s/^macscan_${f}_machines //p" "$T/body")"
@@ -302,8 +303,23 @@ check "posture gauges, only where the field is known" \
 check_eq "backup and update check times" \
     "$((now - 172800)) $((now - 7200)) $((now - 864000))" \
     "$(sed -n 's/^macscan_backup_last_timestamp_seconds{id="C02AAA0001".* //p' "$T/body") $(sed -n 's/^macscan_updates_checked_timestamp_seconds{id="C02AAA0001".* //p' "$T/body") $(sed -n 's/^macscan_backup_last_timestamp_seconds{id="C02AAA0004".* //p' "$T/body")"
-check_eq "no risk metric before the rules module" "" \
-    "$(grep '^macscan_risk' "$T/body" || true)"
+# The rules of lib/rules.h with the default settings (the firewall rule
+# is off): exactly what macalert would say of each machine.
+check_eq "risk: the rules that fire, per machine" \
+"3c:22:fb:00:00:0b new_host info
+C02AAA0001 disk_critical critical
+C02AAA0001 battery_full_plugged info
+C02AAA0002 filevault_off warning
+C02AAA0002 backup_never warning
+C02AAA0002 updates_restart warning
+C02AAA0003 disk_warning warning
+C02AAA0003 battery_low warning
+C02AAA0003 hostkey_mismatch critical
+C02AAA0004 battery_condition warning
+C02AAA0004 filevault_off warning
+C02AAA0004 backup_old warning
+C02AAA0004 smart_failing critical" \
+    "$(sed -n 's/^macscan_risk{id="\([^"]*\)",.*,rule="\([a-z_]*\)",severity="\([a-z]*\)"} 1$/\1 \2 \3/p' "$T/body")"
 if command -v promtool > /dev/null; then
 	check "promtool check metrics" sh -c "promtool check metrics < '$T/body'"
 	check_eq "promtool: no lint message" "" \
@@ -326,7 +342,7 @@ check_eq "no raw hostile markup in HTML" 0 \
 check_eq "one row per machine" 6 "$(grep -c '<tr class=' "$T/body")"
 check_match "counters" '<b>6</b> Macs.*<b>5</b> online.*<b>1</b> disk critical.*<b>1</b> disk warning.*<b>1</b> battery low.*<b>1</b> full and plugged.*<b>1</b> host key problems' \
     "$(tr -d '\n' < "$T/body")"
-check_match "posture tiles" '<b>2</b> without FileVault.*<b>1</b> firewall off.*<b>1</b> backup older than 7 days.*<b>1</b> never backed up.*<b>1</b> SMART failing.*<b>1</b> updates waiting for a restart.*<b>1</b> identity conflicts.*<b>1</b> incomplete probes.*<b>1</b> new hosts to enrol' \
+check_match "posture tiles" '<b>2</b> without FileVault.*<b>0</b> firewall off.*<b>1</b> backup older than 7 days.*<b>1</b> never backed up.*<b>1</b> SMART failing.*<b>1</b> updates waiting for a restart.*<b>1</b> incomplete probes.*<b>1</b> new hosts to enrol' \
     "$(tr -d '\n' < "$T/body")"
 # row ID: the dashboard's row of machine ID.
 row() { grep -F "data-id=\"$1\"" "$T/body"; }
@@ -346,8 +362,27 @@ check_match "Design: battery condition" 'class="badge warn">Service Recommended<
     "$(row C02AAA0004)"
 check_match "Lab Mac: shown as a new host" 'class="badge info" title="its SSH host key is not pinned[^"]*">new host: not enrolled</span>' \
     "$(row 3c:22:fb:00:00:0b)"
-check_match "Zeta: identity conflict" 'class="badge bad"[^>]*>identity conflict</span>' \
-    "$(row C02AAA0006)"
+# Two Macs claiming one serial in one scan: the store flags both, and the
+# dashboard and the metrics show it (machttp as a CGI program here).
+tw=$T/twins
+mkdir -p "$tw"
+printf '%s\n' \
+    '{"serial":"C02TWIN","ip":"192.0.2.30","computer_name":"Twin A","probe":"ok","platform_uuid":"UUID-A"}' \
+    '{"serial":"C02TWIN","ip":"192.0.2.31","computer_name":"Twin B","probe":"ok","platform_uuid":"UUID-B"}' |
+    macstore -d "$tw" -T "$t2" add 2> "$T/twins.err"
+chmod -R a+rX "$tw"
+cgi_get() {
+	env MACSCAN_DIR="$tw" GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET \
+	    PATH_INFO="$1" SERVER_NAME=127.0.0.1 SERVER_PORT=80 \
+	    REMOTE_ADDR=127.0.0.1 SCRIPT_NAME=/m machttp
+}
+cgi_get / > "$T/twins.html"
+check_eq "twins: both flagged, as their own rows" 2 \
+    "$(grep -c 'class="badge bad"[^>]*>identity conflict</span>' "$T/twins.html")"
+check_eq "twins: the risk metric of the rules module" \
+    'macscan_risk{id="C02TWIN@UUID-A",name="Twin A",ip="192.0.2.30",rule="identity_conflict",severity="critical"} 1
+macscan_risk{id="C02TWIN@UUID-B",name="Twin B",ip="192.0.2.31",rule="identity_conflict",severity="critical"} 1' \
+    "$(cgi_get /metrics | grep '^macscan_risk')"
 check_eq "hostile machine: no posture badge (none known)" '<td class="posture" data-v="0"></td>' \
     "$(row C02AAA0003 | grep -o '<td class="posture"[^>]*>[^<]*</td>')"
 check_match "posture sorts by its problems" 'class="posture" data-v="120"' "$(row C02AAA0004)"
@@ -898,7 +933,7 @@ if command -v chromium > /dev/null && command -v npm > /dev/null; then
 	export EXPECT
 	EXPECT=$(jq -cn --arg h "$hostile" '{
 	    ids: ["3c:22:fb:00:00:0b","C02AAA0001","C02AAA0002","C02AAA0003","C02AAA0004","C02AAA0006"],
-	    counters: [6,5,1,1,1,1,1,2,1,1,1,1,1,1,1,1],
+	    counters: [6,5,1,1,1,1,1,2,0,1,1,1,1,1,1],
 	    hostileId: "C02AAA0003", hostile: $h,
 	    diskAsc: ["C02AAA0001","C02AAA0003","3c:22:fb:00:00:0b","C02AAA0002","C02AAA0006","C02AAA0004"],
 	    nameAsc: ["C02AAA0003","C02AAA0001","C02AAA0002","C02AAA0004","3c:22:fb:00:00:0b","C02AAA0006"],

@@ -1,7 +1,8 @@
 /*
  * check_machttp.c - what machttp decides, without a socket: the rules
- * the dashboard and the metrics show (tests/fixtures/machttp/rules.ndjson
- * against rules.json), the Host rule against DNS rebinding (host_rule.json)
+ * the dashboard and the metrics show (lib/rules.h's boundary table,
+ * tests/unit/rules/boundaries.json, the one macalert is tested on), the
+ * Host rule against DNS rebinding (host_rule.json)
  * and the SHA-256 of the installers (sha256.json, the FIPS 180-2
  * examples). Linked with machttp's files but its main.
  */
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "machttp.h"
+#include "settings.h"
 #include "rfc3339.h"
 #include "unit.h"
 
@@ -46,10 +48,6 @@ fixture_json(const char *rel)
 	return j;
 }
 
-static const struct thresholds defaults = {
-	15000000000LL, 30000000000LL, 30, 7, 14, 0, 0
-};
-
 static time_t
 at(const char *s)
 {
@@ -59,77 +57,98 @@ at(const char *s)
 	return t;
 }
 
-/* "rule=severity ..." of what fires on m. */
+/* The thresholds machttp would load from the settings of the object s
+ * (values as text; NULL: the defaults), none from the environment. */
+static void
+th_of(const json_t *s, struct thresholds *th)
+{
+	struct ms_buf b = { 0 };
+	struct config *c;
+	struct ms_err e;
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	for (i = 0; i < settings_count; i++)
+		unsetenv(settings[i].name);
+	ck_assert_int_eq(ms_buf_append(&b, "", 0), 0);
+	json_object_foreach((json_t *)s, k, v)
+		ck_assert_int_eq(ms_buf_printf(&b, "%s=%s\n", k,
+		    json_string_value(v)), 0);
+	c = config_parse_buf(b.data, b.len, "case", &e);
+	ck_assert_msg(c != NULL, "%s", e.msg);
+	ck_assert_msg(settings_check(c, &e) == 0, "%s", e.msg);
+	thresholds_load(c, th);
+	config_free(c);
+	ms_buf_free(&b);
+}
+
+/* "rule rule ..." of what fires on m, as the views show it; and each
+ * firing rule's severity as rules.h gives it. */
 static void
 fired(const json_t *m, const struct thresholds *th, time_t now,
     struct ms_buf *b)
 {
-	static const char *const sev[] = { "", "info", "warning",
-	    "critical" };
 	struct verdict v;
 	int r;
 
 	ms_buf_reset(b);
 	ck_assert_int_eq(ms_buf_puts(b, ""), 0);
-	rules_eval(m, th, now, &v);
-	for (r = 0; r < R_COUNT; r++)
-		if (v.sev[r] != SEV_NONE)
-			ms_buf_printf(b, "%s%s=%s", b->len > 0 ? " " : "",
-			    rule_name(r), sev[v.sev[r]]);
+	verdict_eval(m, th, now, &v);
+	for (r = 0; r < RULE_COUNT; r++) {
+		if (v.sev[r] == SEV_NONE)
+			continue;
+		ck_assert_int_eq(v.sev[r], rule_defs[r].severity + 1);
+		ms_buf_printf(b, "%s%s", b->len > 0 ? " " : "",
+		    rule_defs[r].name);
+	}
 }
 
+/*
+ * The boundary table of lib/rules.h (tests/unit/rules/boundaries.json),
+ * which macalert's rules are tested on too: the dashboard and the
+ * metrics see exactly the rules the email sees, 15 GB included.
+ */
 START_TEST(rules)
 {
-	json_t *want = fixture_json("rules.json"), *m, *w, *x;
-	time_t now = at("2026-11-24T16:00:00Z");
+	const char *d = getenv("MACSCAN_SRCDIR");
+	char path[PATH_MAX];
 	struct ms_buf got = { 0 }, exp = { 0 };
+	struct thresholds th;
 	json_error_t je;
-	size_t len, i, k, line = 0;
-	char *txt = fixture("rules.ndjson", &len), *p, *nl, *all;
+	json_t *all, *c, *x;
+	size_t i, k;
+	time_t now;
 
-	for (p = txt; p < txt + len; p = nl + 1, line++) {
-		nl = memchr(p, '\n', (size_t)(txt + len - p));
-		ck_assert_ptr_nonnull(nl);
-		m = json_loadb(p, (size_t)(nl - p), 0, &je);
-		ck_assert_msg(m != NULL, "rules.ndjson:%zu: %s", line + 1,
-		    je.text);
-		w = json_array_get(want, line);
-		ck_assert_msg(json_is_array(w), "rules.json: no entry %zu",
-		    line + 1);
+	snprintf(path, sizeof(path), "%s/tests/unit/rules/boundaries.json",
+	    d != NULL && *d != '\0' ? d : ".");
+	all = json_load_file(path, 0, &je);
+	ck_assert_msg(all != NULL, "%s:%d: %s", path, je.line, je.text);
+	now = at(json_string_value(json_object_get(all, "now")));
+	json_array_foreach(json_object_get(all, "cases"), i, c) {
+		th_of(json_object_get(c, "settings"), &th);
 		ms_buf_reset(&exp);
 		ms_buf_puts(&exp, "");
-		json_array_foreach(w, k, x)
-			ms_buf_printf(&exp, "%s%s", k > 0 ? " " : "",
+		json_array_foreach(json_object_get(c, "firing"), k, x)
+			ms_buf_printf(&exp, "%s%s", exp.len > 0 ? " " : "",
 			    json_string_value(x));
-		fired(m, &defaults, now, &got);
+		fired(json_object_get(c, "record"), &th, now, &got);
 		ck_assert_msg(strcmp(got.data, exp.data) == 0,
-		    "rules.ndjson:%zu (%s): fired \"%s\", expected \"%s\"",
-		    line + 1, json_string_value(json_object_get(m, "id")),
-		    got.data, exp.data);
-		json_decref(m);
+		    "%s: fired \"%s\", expected \"%s\"",
+		    json_string_value(json_object_get(c, "name")), got.data,
+		    exp.data);
 	}
-	ck_assert_uint_eq(line, json_array_size(want));
-	/* Each rule is covered by some line of the fixture. */
-	ck_assert_ptr_nonnull(all = json_dumps(want, 0));
-	for (i = 0; i < R_COUNT; i++) {
-		const char *n = rule_name((int)i);
-
-		if (i == R_OFFLINE)
-			continue;	/* off by default: below */
-		ck_assert_msg(strstr(all, n) != NULL, "no fixture fires %s",
-		    n);
-	}
-	free(all);
-	free(txt);
-	json_decref(want);
+	ck_assert_uint_gt(i, 20);
+	json_decref(all);
 	ms_buf_free(&got);
 	ms_buf_free(&exp);
 }
 END_TEST
 
+/* The dashboard's thresholds are the settings', as rules.h reads them. */
 START_TEST(settings_change_rules)
 {
-	struct thresholds th = defaults;
+	struct thresholds th;
 	struct ms_buf got = { 0 };
 	time_t now = at("2026-11-24T16:00:00Z");
 	json_t *off = json_pack("{s:s,s:b,s:s}", "id", "x", "online", 0,
@@ -137,23 +156,33 @@ START_TEST(settings_change_rules)
 	json_t *bk = json_pack("{s:s,s:s}", "backup", "ok", "backup_last_at",
 	    "2026-11-21T16:00:00Z");
 	json_t *fw = json_pack("{s:s}", "firewall", "off");
+	json_t *set;
 
+	th_of(NULL, &th);
+	ck_assert_int_eq(th.disk_crit_bytes, 15000000000LL);
+	ck_assert_int_eq(th.disk_warn_bytes, 30000000000LL);
 	fired(off, &th, now, &got);
 	ck_assert_str_eq(got.data, "");
-	th.offline_days = 3;
-	fired(off, &th, now, &got);
-	ck_assert_str_eq(got.data, "offline=warning");
-	th.offline_days = 4;
-	fired(off, &th, now, &got);
-	ck_assert_str_eq(got.data, "");
-	fired(bk, &th, now, &got);
-	ck_assert_str_eq(got.data, "");
-	th.backup_days = 2;
-	fired(bk, &th, now, &got);
-	ck_assert_str_eq(got.data, "backup_old=warning");
-	th.firewall_warn = 1;
 	fired(fw, &th, now, &got);
-	ck_assert_str_eq(got.data, "firewall_off=warning");
+	ck_assert_str_eq(got.data, "");
+	set = json_pack("{s:s,s:s,s:s,s:s}", "ALERT_OFFLINE_DAYS", "3",
+	    "ALERT_BACKUP_DAYS", "2", "ALERT_FIREWALL", "yes",
+	    "ALERT_DISK_CRITICAL_GB", "20");
+	th_of(set, &th);
+	ck_assert_int_eq(th.disk_crit_bytes, 20000000000LL);
+	ck_assert_int_eq(th.firewall_warn, 1);
+	fired(off, &th, now, &got);
+	ck_assert_str_eq(got.data, "offline");
+	fired(bk, &th, now, &got);
+	ck_assert_str_eq(got.data, "backup_old");
+	fired(fw, &th, now, &got);
+	ck_assert_str_eq(got.data, "firewall_off");
+	json_decref(set);
+	set = json_pack("{s:s}", "ALERT_OFFLINE_DAYS", "4");
+	th_of(set, &th);
+	fired(off, &th, now, &got);
+	ck_assert_str_eq(got.data, "");
+	json_decref(set);
 	json_decref(off);
 	json_decref(bk);
 	json_decref(fw);
@@ -164,24 +193,26 @@ END_TEST
 START_TEST(fleet)
 {
 	json_t *v = json_array();
+	struct thresholds th;
 	struct fleet fl;
 	time_t now = at("2026-11-24T16:00:00Z");
 
+	th_of(NULL, &th);
 	json_array_append_new(v, json_pack("{s:b,s:s,s:s,s:[s,s]}", "online", 1,
 	    "filevault", "off", "backup", "never", "probe_incomplete", "a",
 	    "b"));
 	json_array_append_new(v, json_pack("{s:b,s:s,s:s,s:s}", "online", 0,
 	    "filevault", "on", "backup", "ok", "backup_last_at",
 	    "2026-10-01T00:00:00Z"));
-	json_array_append_new(v, json_pack("{s:s,s:[]}", "probe", "new_host",
-	    "probe_incomplete"));
-	fleet_count(v, &defaults, now, &fl);
+	json_array_append_new(v, json_pack("{s:b,s:s,s:[]}", "online", 1,
+	    "probe", "new_host", "probe_incomplete"));
+	fleet_count(v, &th, now, &fl);
 	ck_assert_int_eq(fl.machines, 3);
-	ck_assert_int_eq(fl.online, 1);
-	ck_assert_int_eq(fl.n[R_FILEVAULT_OFF], 1);
-	ck_assert_int_eq(fl.n[R_BACKUP_NEVER], 1);
-	ck_assert_int_eq(fl.n[R_BACKUP_OLD], 1);
-	ck_assert_int_eq(fl.n[R_NEW_HOST], 1);
+	ck_assert_int_eq(fl.online, 2);
+	ck_assert_int_eq(fl.n[RULE_FILEVAULT_OFF], 1);
+	ck_assert_int_eq(fl.n[RULE_BACKUP_NEVER], 1);
+	ck_assert_int_eq(fl.n[RULE_BACKUP_OLD], 1);
+	ck_assert_int_eq(fl.n[RULE_NEW_HOST], 1);
 	/* An empty probe_incomplete is no incomplete probe. */
 	ck_assert_int_eq(fl.incomplete, 1);
 	ck_assert_int_eq(fl.know_filevault, 2);

@@ -162,6 +162,55 @@ START_TEST(offline_stays_listed)
 }
 END_TEST
 
+/* updates_restart_since: stamped when updates that need a restart
+ * appear, carried while they wait (and while the probe cannot tell),
+ * gone once they are installed; a record cannot claim a later one. */
+START_TEST(updates_restart_since_carried)
+{
+	struct store *st = open_locked();
+	json_t *v, *o;
+
+	add(st, "[{\"serial\":\"S1\",\"updates_restart\":0},"
+	    "{\"serial\":\"S2\",\"updates_restart\":1,"
+	    "\"updates_restart_since\":\"2026-11-25T00:00:00Z\"}]",
+	    "2026-11-20T08:00:00Z");
+	v = latest(st);
+	ck_assert_ptr_null(json_object_get(find(v, "S1"),
+	    "updates_restart_since"));
+	ck_assert_str_eq(record_str(find(v, "S2"), "updates_restart_since"),
+	    "2026-11-20T08:00:00Z");
+	json_decref(v);
+	add(st, "[{\"serial\":\"S1\",\"updates_restart\":2},"
+	    "{\"serial\":\"S2\",\"updates_restart\":3}]",
+	    "2026-11-21T08:00:00Z");
+	add(st, "[{\"serial\":\"S1\"},{\"serial\":\"S2\","
+	    "\"updates_restart\":1}]", "2026-11-22T08:00:00Z");
+	v = latest(st);
+	o = find(v, "S1");
+	ck_assert_str_eq(record_str(o, "updates_restart_since"),
+	    "2026-11-21T08:00:00Z");
+	ck_assert_str_eq(record_str(find(v, "S2"), "updates_restart_since"),
+	    "2026-11-20T08:00:00Z");
+	json_decref(v);
+	add(st, "[{\"serial\":\"S1\",\"updates_restart\":1},"
+	    "{\"serial\":\"S2\",\"updates_restart\":0}]",
+	    "2026-11-23T08:00:00Z");
+	v = latest(st);
+	ck_assert_str_eq(record_str(find(v, "S1"), "updates_restart_since"),
+	    "2026-11-21T08:00:00Z");
+	ck_assert_ptr_null(json_object_get(find(v, "S2"),
+	    "updates_restart_since"));
+	json_decref(v);
+	add(st, "[{\"serial\":\"S2\",\"updates_restart\":1}]",
+	    "2026-11-24T08:00:00Z");
+	v = latest(st);
+	ck_assert_str_eq(record_str(find(v, "S2"), "updates_restart_since"),
+	    "2026-11-24T08:00:00Z");
+	json_decref(v);
+	store_close(st);
+}
+END_TEST
+
 START_TEST(dhcp_change_is_one_machine)
 {
 	struct store *st = open_locked();
@@ -1631,6 +1680,7 @@ suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, offline_stays_listed);
 	tcase_add_test(tc, dhcp_change_is_one_machine);
+	tcase_add_test(tc, updates_restart_since_carried);
 	tcase_add_test(tc, identity_mac_then_ip);
 	tcase_add_test(tc, first_seen_outlives_retention);
 	tcase_add_test(tc, retention_and_names);
