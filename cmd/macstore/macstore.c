@@ -18,6 +18,8 @@
 #include "macstore.h"
 #include "record.h"
 #include "rfc3339.h"
+#include "rules.h"
+#include "settings.h"
 #include "store.h"
 #include "stream.h"
 
@@ -53,6 +55,8 @@ struct out {
 	long n;
 	struct table *t;
 	struct ms_buf csv;
+	const struct rules_conf *rc;	/* the rules of -t's RISKS */
+	time_t now;
 };
 
 static int
@@ -78,27 +82,43 @@ table_latest_row(void *arg, const char *json, size_t len)
 	struct out *o = arg;
 	json_t *r = json_loadb(json, len, 0, NULL);
 	char gb[32], bat[32], seen[64];
-	const char *cells[8];
-	int b, on, rc;
+	const char *cells[9];
+	struct ms_buf risks = { 0 };
+	struct rules_result res;
+	int b, on, rc = 0, k;
 
 	if (r == NULL)
 		return -1;
+	/* The rules of lib/rules.h that fire, as macalert and the
+	 * dashboard see them. */
+	rules_eval(o->rc, r, o->now, &res);
+	for (k = 0; k < RULE_COUNT; k++)
+		if (res.firing & RULE_BIT(k))
+			rc |= ms_buf_printf(&risks, "%s%s", risks.len > 0 ?
+			    "," : "", rule_defs[k].name);
+	if (rc != 0) {
+		json_decref(r);
+		ms_buf_free(&risks);
+		return -1;
+	}
 	cells[0] = first_str(r, namek);
 	cells[1] = record_str(r, "ip");
 	cells[2] = record_str(r, "console_user");
 	cells[3] = first_str(r, modelk);
 	cells[4] = record_str(r, "os_version");
-	cells[5] = fmt_gb(r, "disk_free_bytes", gb, sizeof(gb));
-	cells[6] = fmt_pct(r, "battery_percent", bat, sizeof(bat));
+	cells[5] = cell_gb(r, "disk_free_bytes", gb, sizeof(gb));
+	cells[6] = cell_pct(r, "battery_percent", bat, sizeof(bat));
 	if (cells[6] == NULL && record_bool(r, "battery_present", &b) == 0 &&
 	    !b)
 		cells[6] = "none";
 	if (record_bool(r, "online", &on) == 0 && on)
 		cells[7] = "online";
 	else
-		cells[7] = fmt_time(record_str(r, "last_seen"), seen,
+		cells[7] = cell_time(record_str(r, "last_seen"), seen,
 		    sizeof(seen));
+	cells[8] = risks.len > 0 ? risks.data : NULL;
 	rc = table_row(o->t, cells);
+	ms_buf_free(&risks);
 	json_decref(r);
 	o->n++;
 	return rc;
@@ -130,10 +150,10 @@ static int
 cmd_latest(struct store *st, const struct opts *op)
 {
 	static const char *const heads[] = { "NAME", "IP", "USER", "MODEL",
-	    "MACOS", "FREE GB", "BATTERY", "SEEN" };
-	static const int right[] = { 0, 0, 0, 0, 0, 1, 1, 0 };
-	struct table t = { 8, heads, right, NULL, 0, 0 };
-	struct out o = { op->array, 0, &t, { 0 } };
+	    "MACOS", "FREE GB", "BATTERY", "SEEN", "RISKS" };
+	static const int right[] = { 0, 0, 0, 0, 0, 1, 1, 0, 0 };
+	struct table t = { 9, heads, right, NULL, 0, 0 };
+	struct out o = { op->array, 0, &t, { 0 }, &op->rules, time(NULL) };
 	struct ms_err e;
 	long n;
 
@@ -260,11 +280,11 @@ cmd_history(struct store *st, const struct opts *op, const char *id)
 			json_decref(x);
 			continue;
 		}
-		cells[0] = fmt_time(record_str(o, "t"), ts, sizeof(ts));
-		cells[1] = fmt_gb(o, "disk_free_bytes", a, sizeof(a));
-		cells[2] = fmt_gb(o, "disk_total_bytes", b, sizeof(b));
-		cells[3] = fmt_pct(o, "battery_percent", c, sizeof(c));
-		cells[4] = fmt_pct(o, "battery_health_percent", d, sizeof(d));
+		cells[0] = cell_time(record_str(o, "t"), ts, sizeof(ts));
+		cells[1] = cell_gb(o, "disk_free_bytes", a, sizeof(a));
+		cells[2] = cell_gb(o, "disk_total_bytes", b, sizeof(b));
+		cells[3] = cell_pct(o, "battery_percent", c, sizeof(c));
+		cells[4] = cell_pct(o, "battery_health_percent", d, sizeof(d));
 		cells[5] = record_bool(o, "online", &on) == -1 ? NULL :
 		    on ? "yes" : "no";
 		if (table_row(&t, cells) == -1)
@@ -504,20 +524,16 @@ main(int argc, char **argv)
 	    (op.array && op.table))
 		usage(stderr, EX_USAGE);
 
-	/* Flags win over the environment, which wins over the file. */
-	if ((cf = config_load(NULL, 0, &e)) == NULL)
-		die(EX_STORE, "%s", e.msg);
-	if (op.dir == NULL && (op.dir = dirbuf = strdup(config_get_default(cf,
-	    "MACSCAN_DIR", STATEDIR))) == NULL)
+	/* Flags win over the environment, which wins over the file, all
+	 * checked against the one table (a broken file is exit 2). */
+	if ((cf = settings_load(NULL, 0, &e)) == NULL)
+		die(EX_USAGE, "%s", e.msg);
+	if (op.dir == NULL && (op.dir = dirbuf = strdup(setting_str(cf,
+	    "MACSCAN_DIR"))) == NULL)
 		die(EX_STORE, "out of memory");
-	if (!op.keep_set) {
-		long long k;
-
-		if (config_get_num(cf, "MACSCAN_KEEP", 1, KEEP_MAX,
-		    STORE_KEEP_DEFAULT, &k, &e) == -1)
-			die(EX_STORE, "%s", e.msg);
-		op.keep = (unsigned)k;
-	}
+	if (!op.keep_set)
+		op.keep = (unsigned)setting_int(cf, "MACSCAN_KEEP");
+	rules_conf_load(&op.rules, cf);
 	config_free(cf);
 
 	rdonly = strcmp(cmd, "latest") == 0 || strcmp(cmd, "list") == 0 ||

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "exitcode.h"
+#include "rules.h"
 #include "store.h"
 
 #define KEEP_MAX 10000
@@ -27,6 +28,7 @@ struct opts {
 	int csv;
 	time_t when;
 	int when_set;
+	struct rules_conf rules;	/* from the settings */
 };
 
 /* table.c */
@@ -53,11 +55,11 @@ void table_free(struct table *t);
 void table_print(const struct table *t, size_t width);
 size_t term_width(void);
 /* "123.4" (decimal GB, as Finder counts), or NULL when unknown. */
-const char *fmt_gb(const json_t *o, const char *key, char *buf, size_t len);
-const char *fmt_pct(const json_t *o, const char *key, char *buf,
+const char *cell_gb(const json_t *o, const char *key, char *buf, size_t len);
+const char *cell_pct(const json_t *o, const char *key, char *buf,
     size_t len);
 /* "2026-11-24 16:10" from an RFC 3339 time (UTC). */
-const char *fmt_time(const char *s, char *buf, size_t len);
+const char *cell_time(const char *s, char *buf, size_t len);
 /* The first of keys that is a non-empty string, or NULL. */
 const char *first_str(const json_t *o, const char *const *keys);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "fmt.h"
 #include "macstore.h"
 #include "record.h"
 #include "rfc3339.h"
@@ -225,32 +226,32 @@ table_print(const struct table *t, size_t width)
 	}
 }
 
-/* "123.4" (decimal GB, as Finder counts), or NULL when unknown. */
+/* "123.4" (decimal GB, as Finder counts, fmt.h), or NULL when
+ * unknown. */
 const char *
-fmt_gb(const json_t *o, const char *key, char *buf, size_t len)
+cell_gb(const json_t *o, const char *key, char *buf, size_t len)
 {
 	long long v;
 
 	if (record_int(o, key, &v) == -1 || v < 0)
 		return NULL;
-	snprintf(buf, len, "%.1f", (double)v / 1e9);
-	return buf;
+	return fmt_bytes(v, MS_LANG_EN, FMT_BYTES_GB, buf, len);
 }
 
+/* "80%" (fmt.h), or NULL when unknown. */
 const char *
-fmt_pct(const json_t *o, const char *key, char *buf, size_t len)
+cell_pct(const json_t *o, const char *key, char *buf, size_t len)
 {
 	long long v;
 
 	if (record_int(o, key, &v) == -1)
 		return NULL;
-	snprintf(buf, len, "%lld%%", v);
-	return buf;
+	return fmt_pct(v, MS_LANG_EN, buf, len);
 }
 
 /* "2026-11-24 16:10" from an RFC 3339 time (UTC). */
 const char *
-fmt_time(const char *s, char *buf, size_t len)
+cell_time(const char *s, char *buf, size_t len)
 {
 	time_t t;
 	struct tm tm;

@@ -107,11 +107,18 @@ check_eq "latest -a of an empty store" "[]" \
 check_eq "latest of an empty store: nothing, exit 0" "0:" \
     "$(set +e; out=$(macstore -d "$T/empty" latest); echo "$?:$out")"
 
-COLUMNS=100 macstore -d "$S" latest -t > "$T/table"
+# RISKS: the rules of lib/rules.h that fire (disk at or under 15 GB).
+COLUMNS=120 macstore -d "$S" latest -t > "$T/table"
 check_eq "latest -t: the table" \
-"NAME             IP         USER   MODEL        MACOS  FREE GB  BATTERY  SEEN
-?[31mEvil? name  10.0.0.3   -      -            -          7.0     none  2026-11-24 08:00
-Alice Mac        10.0.0.12  alice  MacBook Pro  14.5      14.5      80%  online" "$(cat "$T/table")"
+"NAME             IP         USER   MODEL        MACOS  FREE GB  BATTERY  SEEN              RISKS
+?[31mEvil? name  10.0.0.3   -      -            -          7.0     none  2026-11-24 08:00  disk_critical
+Alice Mac        10.0.0.12  alice  MacBook Pro  14.5      14.5      80%  online            disk_critical" "$(cat "$T/table")"
+check_eq "latest -t: the thresholds are the settings'" \
+    "disk_critical disk_warning" \
+    "$(COLUMNS=120 ALERT_DISK_CRITICAL_GB=10 macstore -d "$S" latest -t | awk 'NR > 1 { print $NF }' | tr '\n' ' ' | sed 's/ $//')"
+check_eq "a broken setting: exit 2, the variable named" \
+    "macstore: environment: ALERT_DISK_WARN_GB (10) is below ALERT_DISK_CRITICAL_GB (15) 2" \
+    "$(ALERT_DISK_WARN_GB=10 macstore -d "$S" latest -t 2> "$T/err" > /dev/null; rc=$?; echo "$(cat "$T/err") $rc")"
 check_eq "latest -t: no control character reaches the terminal" 0 \
     "$(tr -d '\n' < "$T/table" | tr -d '[:print:]' | tr -d '\200-\377' | wc -c)"
 COLUMNS=50 macstore -d "$S" latest -t > "$T/table"
