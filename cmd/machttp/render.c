@@ -314,7 +314,7 @@ render_row(struct ms_buf *b, const json_t *m, const json_t *hist,
 	char *name;
 	long long v;
 	char buf[64];
-	int rc = 0;
+	int rc = 0, k, first;
 
 	if ((name = fmt_name(m, 0)) == NULL)
 		return -1;
@@ -324,6 +324,15 @@ render_row(struct ms_buf *b, const json_t *m, const json_t *hist,
 	    vd->sev[RULE_DISK_WARNING] ? " warn" : "",
 	    vd->sev[RULE_HOSTKEY_MISMATCH] ? " hostkey" : "");
 	rc |= esc(b, id);
+	/* The rules that fire (lib/rules.h), for scripts and for the
+	 * style: the same names as macalert's and /metrics'. */
+	rc |= ms_buf_puts(b, "\" data-rules=\"");
+	for (k = 0, first = 1; k < RULE_COUNT; k++)
+		if (vd->sev[k] != SEV_NONE) {
+			rc |= ms_buf_printf(b, "%s%s", first ? "" : " ",
+			    rule_defs[k].name);
+			first = 0;
+		}
 	rc |= ms_buf_printf(b, "\"><td data-v=\"%d\"><span class=\"dot %s\" "
 	    "title=\"%s\"></span></td>", vd->online,
 	    vd->online ? "on" : "off", vd->online ? "online" : "offline");
