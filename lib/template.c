@@ -268,7 +268,7 @@ put_value(struct ms_buf *out, const json_t *v, int mode)
 	int rc;
 
 	if (json_is_string(v)) {
-		if (mode == TMPL_HTML)
+		if (mode & TMPL_HTML)
 			return esc_html(out, json_string_value(v),
 			    json_string_length(v));
 		if ((c = mime_clean(json_string_value(v),
@@ -389,6 +389,15 @@ render_partial(struct rctx *r, const struct tok *x, const json_t **stack,
 	int rc;
 
 	tok_name(x, key);
+	if (r->mode & TMPL_MARKUP) {
+		/* Markup rendered already: as it is, never read again. */
+		if ((text = partial_text(r->partials, key, r->name, x->line,
+		    &len, r->e)) == NULL)
+			return -1;
+		if (ms_buf_append(r->out, text, len) == -1)
+			return ms_err_set(r->e, "%s: out of memory", r->name);
+		return 0;
+	}
 	if (r->pdepth >= TMPL_PARTIAL_DEPTH)
 		return ms_err_set(r->e, "%s:%lu: partials nested deeper than "
 		    "%d", r->name, x->line, TMPL_PARTIAL_DEPTH);

@@ -53,7 +53,11 @@
 
 enum {
 	TMPL_TEXT = 0,		/* plain text: controls become spaces */
-	TMPL_HTML = 1		/* HTML text and attribute values */
+	TMPL_HTML = 1,		/* HTML text and attribute values */
+	TMPL_MARKUP = 2		/* or'ed in: the partials are markup
+				 * rendered already (the dashboard's rows),
+				 * inserted as they are and never parsed,
+				 * so "{{" in a Mac's name stays text */
 };
 
 /*

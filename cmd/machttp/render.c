@@ -6,7 +6,7 @@
  *
  * Every string that came from a Mac goes through esc_html; numbers are
  * formatted here. The dashboard's frame is share/web/dashboard.html,
- * whose @@NAME@@ marks are filled in.
+ * whose {{> NAME}} marks (lib/template.h) are filled in.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +19,7 @@
 #include "machttp.h"
 #include "record.h"
 #include "rfc3339.h"
+#include "template.h"
 
 #define NA "<span class=\"na\">\xe2\x80\x94</span>"	/* an em dash */
 #define DOT " \xc2\xb7 "				/* a middle dot */
@@ -554,41 +555,38 @@ installers(struct ms_buf *b, const struct inst_info *in, size_t n,
 	return rc == 0 ? 0 : -1;
 }
 
-/* Fill the @@NAME@@ marks of the frame share/TNAME; 0 or -1. */
+/* Fill the {{> NAME}} marks of the frame share/TNAME; 0 or -1. */
 int
 fill_template(struct ms_buf *b, const char *tname, const char *const *names,
     const struct ms_buf *vals, size_t nv, struct ms_err *e)
 {
-	const char *tpl, *p, *end, *m, *q;
-	size_t i, k, n;
+	const char *tpl;
+	json_t *parts, *ctx;
+	size_t i, n;
+	int rc = -1;
 
 	if ((tpl = embed_get(tname, &n)) == NULL)
 		return ms_err_set(e, "%s is not built in", tname);
-	p = tpl;
-	end = tpl + n;
-	while (p < end) {
-		m = strstr(p, "@@");
-		if (m == NULL || m >= end)
-			return ms_buf_append(b, p, (size_t)(end - p));
-		if (ms_buf_append(b, p, (size_t)(m - p)) == -1)
-			return -1;
-		q = strstr(m + 2, "@@");
-		if (q == NULL)
-			return ms_err_set(e, "%s: unterminated @@ mark", tname);
-		k = (size_t)(q - m - 2);
-		for (i = 0; i < nv; i++)
-			if (strlen(names[i]) == k &&
-			    memcmp(names[i], m + 2, k) == 0)
-				break;
-		if (i == nv)
-			return ms_err_set(e, "%s: unknown mark @@%.*s@@", tname,
-			    (int)k, m + 2);
-		if (ms_buf_append(b, vals[i].data != NULL ? vals[i].data : "",
-		    vals[i].len) == -1)
-			return -1;
-		p = q + 2;
+	/* The page's pieces, rendered here, as partials inserted as they
+	 * are (lib/template.h, TMPL_MARKUP): the one template language of
+	 * macscan, whose {{> NAME}} marks the frame holds. */
+	if ((parts = json_object()) == NULL || (ctx = json_object()) == NULL) {
+		json_decref(parts);
+		return ms_err_set(e, "out of memory");
 	}
-	return 0;
+	for (i = 0; i < nv; i++)
+		if (json_object_set_new(parts, names[i], json_stringn_nocheck(
+		    vals[i].data != NULL ? vals[i].data : "", vals[i].len)) ==
+		    -1) {
+			ms_err_set(e, "out of memory");
+			goto out;
+		}
+	rc = template_render(b, tpl, n, tname, ctx, parts,
+	    TMPL_HTML | TMPL_MARKUP, e);
+out:
+	json_decref(parts);
+	json_decref(ctx);
+	return rc;
 }
 
 int

@@ -151,6 +151,31 @@ strings_of(const char *lang)
 	return s;
 }
 
+/* TMPL_MARKUP: partials are rendered markup, inserted as they are; a
+ * "{{" in them (a Mac named so) is text, never a tag; an unknown mark is
+ * still an error; values are still escaped. */
+START_TEST(markup_partials)
+{
+	struct ms_err e;
+	json_t *ctx, *p;
+	char *s;
+
+	ctx = json_pack("{s:s}", "v", "<b>");
+	p = json_pack("{s:s,s:s}", "ROWS", "<td>{{> ROWS}} {{v}} {{#x}}</td>",
+	    "N", "3");
+	s = render_p("<p>{{> N}}</p>{{> ROWS}}{{v}}", ctx, p,
+	    TMPL_HTML | TMPL_MARKUP, &e);
+	ck_assert_str_eq(s, "<p>3</p><td>{{> ROWS}} {{v}} {{#x}}</td>&lt;b&gt;");
+	free(s);
+	s = render_p("{{> NOPE}}", ctx, p, TMPL_HTML | TMPL_MARKUP, &e);
+	ck_assert_ptr_null(s);
+	ck_assert_msg(strstr(e.msg, "unknown partial 'NOPE'") != NULL, "%s",
+	    e.msg);
+	json_decref(ctx);
+	json_decref(p);
+}
+END_TEST
+
 START_TEST(builtin)
 {
 	static const char *const tmpls[] = { "mail/alert.html",
@@ -195,6 +220,7 @@ suite(void)
 	tc = tcase_create("template");
 	tcase_add_test(tc, templates);
 	tcase_add_test(tc, partials);
+	tcase_add_test(tc, markup_partials);
 	tcase_add_test(tc, builtin);
 	suite_add_tcase(s, tc);
 	return s;
