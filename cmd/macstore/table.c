@@ -10,43 +10,28 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "escape.h"
 #include "fmt.h"
 #include "macstore.h"
 #include "record.h"
 #include "rfc3339.h"
 
+/* esc_term (lib/escape.h): the one policy for text going to a
+ * terminal, controls and bidirectional overrides as '?'. */
 char *
 sanitize(const char *s, size_t max)
 {
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t n = strlen((const char *)p), i = 0, o = 0;
-	char *out = malloc(n + 1);
+	struct ms_buf b = { 0 };
 
-	if (out == NULL)
+	if (s == NULL)
+		s = "";
+	if (esc_term(&b, s, strlen(s), max, 0) == -1) {
+		ms_buf_free(&b);
 		return NULL;
-	while (i < n && o < max) {
-		unsigned char c = p[i];
-
-		if (c < 0x20 || c == 0x7f) {
-			out[o++] = '?';
-			i++;
-		} else if (c == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 &&
-		    p[i + 1] <= 0x9f) {
-			out[o++] = '?';
-			i += 2;
-		} else if (c == 0xe2 && i + 2 < n && ((p[i + 1] == 0x80 &&
-		    p[i + 2] >= 0xaa && p[i + 2] <= 0xae) ||
-		    (p[i + 1] == 0x81 && p[i + 2] >= 0xa6 &&
-		    p[i + 2] <= 0xa9))) {
-			out[o++] = '?';
-			i += 3;
-		} else {
-			out[o++] = (char)c;
-			i++;
-		}
 	}
-	out[o] = '\0';
-	return out;
+	if (b.data == NULL)
+		return strdup("");
+	return ms_buf_steal(&b, NULL);
 }
 
 const char *
