@@ -194,9 +194,16 @@ sshcli_first_line(const char *s, size_t len, char *buf, size_t max)
 		s++;
 		len--;
 	}
-	for (i = 0; i < len && s[i] != '\n' && n + 1 < max; i++)
-		buf[n++] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ?
-		    '?' : s[i];
+	for (i = 0; i < len && s[i] != '\n'; i++)
+		;
+	/* The terminal's policy (esc_term): controls as '?'. */
+	if (max < 8) {
+		buf[0] = '\0';
+		return;
+	}
+	i = ms_utf8_cut(s, i, max - 1);		/* cut without a mark */
+	esc_term_buf(buf, max, s, i, i, 0);
+	n = strlen(buf);
 	while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '?'))
 		n--;
 	buf[n] = '\0';

@@ -36,6 +36,7 @@
 
 #include <libssh/libssh.h>
 
+#include "escape.h"
 #include "sshs.h"
 #include "sys.h"
 
@@ -111,8 +112,9 @@ sshs_result_free(struct sshs_result *r)
 
 /*
  * Set the status and its one-line message. Text that came from the
- * remote end (a banner in a libssh error) is made inert: control
- * characters become '?', so the line stays one line on any terminal.
+ * remote end (a banner in a libssh error) is made inert (esc_term):
+ * control characters become '?', so the line stays one line on any
+ * terminal.
  */
 static enum sshs_status
 fail(struct sess *x, enum sshs_status st, const char *fmt, ...)
@@ -121,15 +123,14 @@ fail(struct sess *x, enum sshs_status st, const char *fmt, ...)
 static enum sshs_status
 fail(struct sess *x, enum sshs_status st, const char *fmt, ...)
 {
+	char raw[sizeof(x->r->err.msg)];
 	va_list ap;
-	char *p;
 
 	va_start(ap, fmt);
-	vsnprintf(x->r->err.msg, sizeof(x->r->err.msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	for (p = x->r->err.msg; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	esc_term_buf(x->r->err.msg, sizeof(x->r->err.msg), raw, strlen(raw),
+	    sizeof(raw), 0);
 	x->r->status = st;
 	return st;
 }

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "evloop.h"
 #include "log.h"
 #include "machttp.h"
@@ -193,25 +194,15 @@ conn_close(struct server *s, struct conn *c)
 	}
 }
 
-/* Write for the log: printable ASCII as is, the rest as \xHH, bounded. */
+/* Write for the log (esc_term): printable ASCII as is, the rest and
+ * the quotes as \xHH, bounded, "..." when cut. */
 static void
 log_escape(char *out, size_t cap, const char *s)
 {
-	size_t o = 0;
-
-	for (; s != NULL && *s != '\0' && o + 5 < cap; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch >= 0x20 && ch < 0x7f && ch != '\\' && ch != '"')
-			out[o++] = (char)ch;
-		else
-			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", ch);
-	}
-	if (s != NULL && *s != '\0' && o + 4 <= cap) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
+	if (s == NULL)
+		s = "";
+	esc_term_buf(out, cap, s, strlen(s), cap, ESC_TERM_BYTES |
+	    ESC_TERM_QUOTES);
 }
 
 /*

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "escape.h"
 #include "macping.h"
 #include "record.h"
 
@@ -469,7 +470,7 @@ static char *
 read_name(struct oui *o, uint32_t prefix)
 {
 	struct oui_ent key = { prefix, 0 }, *e;
-	char line[OUI_MAXLINE], *name, *p;
+	char line[OUI_MAXLINE], *name;
 	const char *n;
 	uint32_t got;
 	size_t lo = 0, hi = o->n;
@@ -494,12 +495,9 @@ read_name(struct oui *o, uint32_t prefix)
 	    get_line(o->fp, line, sizeof(line)) != 1 ||
 	    parse_hex_line(line, &got, &n) == -1 || got != prefix)
 		return NULL;
-	for (p = (char *)n; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-	if (strlen(n) > OUI_MAXNAME)
-		((char *)n)[OUI_MAXNAME] = '\0';
-	if ((name = record_utf8_clean(n, strlen(n))) == NULL)
+	/* A vendor's name as any string from outside (esc_clean). */
+	if ((name = esc_clean(n, ms_utf8_cut(n, strlen(n), OUI_MAXNAME))) ==
+	    NULL)
 		return NULL;
 	oui_shorten(name);
 	if (name[0] == '\0') {
