@@ -119,6 +119,8 @@ check_eq "the man page documents exactly the table's variables" "" \
     "$(comm -3 "$T/table.names" "$T/man.names" | tr '\n' ' ')"
 check_eq "the example file has exactly the table's variables" "" \
     "$(comm -3 "$T/table.names" "$T/ex.names" | tr '\n' ' ')"
+check_eq "each variable once in the example file" "" \
+    "$(sed -n 's/^#\{0,1\}\([A-Z][A-Z0-9_]*\)=.*/\1/p' "$T/example.conf" | sort | uniq -d | tr '\n' ' ')"
 bad=
 while IFS="$(printf '\t')" read -r name type def secret doc; do
 	[ "$def" = - ] && continue
