@@ -18,7 +18,6 @@
  * libssh is thread-safe with one session per thread.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -29,9 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libssh/libssh.h>
@@ -40,25 +37,7 @@
 #include "sshs.h"
 #include "sys.h"
 
-/* The longest single wait: a safety net so no wake-up can be missed. */
-#define SSHS_POLL_MAX_MS 250
-#define SSHS_KBDINT_ROUNDS 8
-#define SSHS_CHUNK 16384
-#define SSHS_STACK (2u << 20)
-
-/* One session's state while it runs. */
-struct sess {
-	ssh_session s;
-	const struct sshs_opts *o;
-	struct sshs_result *r;
-	int64_t start;
-	int64_t deadline;
-	int timeout_ms;
-	size_t max_out;
-	size_t max_err;
-	const char *kh;			/* "[host]:port" as shown */
-	char tried[96];			/* methods tried, for the message */
-};
+#include "sshs_impl.h"
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc;
@@ -67,6 +46,13 @@ static void
 do_init(void)
 {
 	init_rc = ssh_init();
+}
+
+int
+sshs_lib_init(void)
+{
+	pthread_once(&init_once, do_init);
+	return init_rc;
 }
 
 const char *
@@ -116,12 +102,8 @@ sshs_result_free(struct sshs_result *r)
  * control characters become '?', so the line stays one line on any
  * terminal.
  */
-static enum sshs_status
-fail(struct sess *x, enum sshs_status st, const char *fmt, ...)
-	MS_PRINTF(3, 4);
-
-static enum sshs_status
-fail(struct sess *x, enum sshs_status st, const char *fmt, ...)
+enum sshs_status
+sess_fail(struct sess *x, enum sshs_status st, const char *fmt, ...)
 {
 	char raw[sizeof(x->r->err.msg)];
 	va_list ap;
@@ -138,16 +120,16 @@ fail(struct sess *x, enum sshs_status st, const char *fmt, ...)
 static enum sshs_status
 timed_out(struct sess *x, const char *what)
 {
-	return fail(x, SSHS_TIMEOUT, "timed out after %g s %s",
+	return sess_fail(x, SSHS_TIMEOUT, "timed out after %g s %s",
 	    x->timeout_ms / 1000.0, what);
 }
 
-static enum sshs_status
-ssh_failed(struct sess *x, const char *what)
+enum sshs_status
+sess_ssh_failed(struct sess *x, const char *what)
 {
 	const char *m = ssh_get_error(x->s);
 
-	return fail(x, SSHS_ERROR, "%s: %s", what,
+	return sess_fail(x, SSHS_ERROR, "%s: %s", what,
 	    m != NULL && *m != '\0' ? m : "unknown libssh error");
 }
 
@@ -195,20 +177,20 @@ connect_errno(struct sess *x, int err, const char *addr, unsigned port)
 	errno = err;
 	switch (err) {
 	case ECONNREFUSED:
-		return fail(x, SSHS_REFUSED, "connect to %s port %u: %s",
+		return sess_fail(x, SSHS_REFUSED, "connect to %s port %u: %s",
 		    addr, port, strerror(err));
 	case EHOSTUNREACH:
 	case ENETUNREACH:
 	case EHOSTDOWN:
 	case ENETDOWN:
 	case EADDRNOTAVAIL:
-		return fail(x, SSHS_UNREACHABLE, "connect to %s port %u: %s",
+		return sess_fail(x, SSHS_UNREACHABLE, "connect to %s port %u: %s",
 		    addr, port, strerror(err));
 	case ETIMEDOUT:
-		return fail(x, SSHS_TIMEOUT, "connect to %s port %u: %s",
+		return sess_fail(x, SSHS_TIMEOUT, "connect to %s port %u: %s",
 		    addr, port, strerror(err));
 	default:
-		return fail(x, SSHS_ERROR, "connect to %s port %u: %s",
+		return sess_fail(x, SSHS_ERROR, "connect to %s port %u: %s",
 		    addr, port, strerror(err));
 	}
 }
@@ -236,10 +218,10 @@ tcp_connect(struct sess *x, const char *host, unsigned port)
 		    || gai == EAI_NODATA
 #endif
 		    )
-			fail(x, SSHS_UNREACHABLE, "%s: %s", host,
+			sess_fail(x, SSHS_UNREACHABLE, "%s: %s", host,
 			    gai_strerror(gai));
 		else
-			fail(x, SSHS_ERROR, "%s: %s", host,
+			sess_fail(x, SSHS_ERROR, "%s: %s", host,
 			    gai == EAI_SYSTEM ? strerror(errno) :
 			    gai_strerror(gai));
 		return -1;
@@ -273,7 +255,7 @@ tcp_connect(struct sess *x, const char *host, unsigned port)
 				snprintf(x->r->addr, sizeof(x->r->addr), "%s",
 				    addr);
 				freeaddrinfo(res);
-				fail(x, SSHS_TIMEOUT, "connect to %s port %u: "
+				sess_fail(x, SSHS_TIMEOUT, "connect to %s port %u: "
 				    "timed out after %g s", addr, port,
 				    x->timeout_ms / 1000.0);
 				return -1;
@@ -307,214 +289,6 @@ connected:
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	snprintf(x->r->addr, sizeof(x->r->addr), "%s", addr);
 	return fd;
-}
-
-/* The server's key: its type and SHA256 fingerprint into the result. */
-static void
-key_read(struct sess *x)
-{
-	ssh_key k = NULL;
-	unsigned char *hash = NULL;
-	size_t hlen = 0;
-	char *fp = NULL;
-
-	if (ssh_get_server_publickey(x->s, &k) != SSH_OK)
-		return;
-	x->r->key_type = ssh_key_type_to_char(ssh_key_type(k));
-	if (ssh_get_publickey_hash(k, SSH_PUBLICKEY_HASH_SHA256, &hash,
-	    &hlen) == 0)
-		fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash,
-		    hlen);
-	if (fp != NULL && strlen(fp) < sizeof(x->r->key_fp))
-		memcpy(x->r->key_fp, fp, strlen(fp) + 1);
-	ssh_string_free_char(fp);
-	ssh_clean_pubkey_hash(&hash);
-	ssh_key_free(k);
-}
-
-/* "ssh-ed25519 SHA256:..." of the server's key, for messages. */
-static const char *
-key_desc(const struct sess *x, char *buf, size_t len)
-{
-	if (x->r->key_fp[0] == '\0')
-		snprintf(buf, len, "(unknown key)");
-	else
-		snprintf(buf, len, "%s %s", x->r->key_type != NULL ?
-		    x->r->key_type : "key", x->r->key_fp);
-	return buf;
-}
-
-/* The one message of a host whose key nobody pinned. */
-static enum sshs_status
-new_host(struct sess *x)
-{
-	return fail(x, SSHS_NEW_HOST, "host key %s not pinned; run macscan "
-	    "enroll", x->r->key_fp[0] ? x->r->key_fp : "(unknown)");
-}
-
-/* Append the session's known_hosts line to fd, which we hold locked. */
-static int
-kh_append(struct sess *x, int fd)
-{
-	struct ms_buf b = { 0 };
-	struct stat st;
-	char *entry = NULL, last;
-	size_t n, off;
-	int rc = -1;
-
-	if (ssh_session_export_known_hosts_entry(x->s, &entry) != SSH_OK ||
-	    entry == NULL) {
-		ssh_failed(x, "host key entry");
-		goto out;
-	}
-	n = strlen(entry);
-	while (n > 0 && (entry[n - 1] == '\n' || entry[n - 1] == '\r'))
-		n--;
-	/* A hand-edited file may lack its last newline: never join lines. */
-	if (fstat(fd, &st) == 0 && st.st_size > 0 &&
-	    pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n' &&
-	    ms_buf_puts(&b, "\n") == -1)
-		goto oom;
-	if (ms_buf_append(&b, entry, n) == -1 || ms_buf_puts(&b, "\n") == -1)
-		goto oom;
-	/* One write(2) on an O_APPEND descriptor: the line goes in whole. */
-	for (off = 0; off < b.len; ) {
-		ssize_t w = write(fd, b.data + off, b.len - off);
-
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			fail(x, SSHS_ERROR, "%s: %s", x->o->known_hosts,
-			    strerror(w == -1 ? errno : EIO));
-			goto out;
-		}
-		off += (size_t)w;
-	}
-	x->r->hostkey_added = 1;
-	rc = 0;
-	goto out;
-oom:
-	fail(x, SSHS_ERROR, "out of memory");
-out:
-	ssh_string_free_char(entry);
-	ms_buf_free(&b);
-	return rc;
-}
-
-/* The key of a host whose pinned key is another one, for messages. */
-static enum sshs_status
-mismatch(struct sess *x, enum ssh_known_hosts_e k, const char *why)
-{
-	char desc[160];
-
-	return fail(x, SSHS_HOSTKEY_MISMATCH, "host key of %s changed: %s is "
-	    "not the key pinned in %s%s%s", x->kh,
-	    key_desc(x, desc, sizeof(desc)), x->o->known_hosts,
-	    k == SSH_KNOWN_HOSTS_OTHER ?
-	    " (which has a key of another type)" : "", why);
-}
-
-/*
- * Pin the session's key: under an exclusive lock, check the file again
- * (another session may have pinned this host meanwhile), then append.
- * 0 with r->key SSHS_KEY_ADDED, or -1 with the status set.
- */
-static int
-pin(struct sess *x)
-{
-	const struct sshs_opts *o = x->o;
-	enum ssh_known_hosts_e k;
-	int fd, rc = -1;
-
-	fd = open(o->known_hosts, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0600);
-	if (fd == -1) {
-		fail(x, SSHS_ERROR, "%s: %s", o->known_hosts, strerror(errno));
-		return -1;
-	}
-	if (flock(fd, LOCK_EX) == -1) {
-		fail(x, SSHS_ERROR, "%s: lock: %s", o->known_hosts,
-		    strerror(errno));
-		goto out;
-	}
-	switch ((k = ssh_session_is_known_server(x->s))) {
-	case SSH_KNOWN_HOSTS_UNKNOWN:
-	case SSH_KNOWN_HOSTS_NOT_FOUND:
-		if (kh_append(x, fd) == -1)
-			goto out;
-		/* FALLTHROUGH */
-	case SSH_KNOWN_HOSTS_OK:
-		x->r->key = SSHS_KEY_ADDED;
-		rc = 0;
-		break;
-	case SSH_KNOWN_HOSTS_CHANGED:
-	case SSH_KNOWN_HOSTS_OTHER:
-		x->r->key = SSHS_KEY_CHANGED;
-		mismatch(x, k, " (pinned by another session meanwhile)");
-		break;
-	case SSH_KNOWN_HOSTS_ERROR:
-	default:
-		ssh_failed(x, o->known_hosts);
-		break;
-	}
-out:
-	close(fd);	/* also drops the lock */
-	return rc;
-}
-
-/*
- * Read the server's key and its state in the known_hosts file (under a
- * shared lock, so no half-written line is read) into r->key. 0 to go on,
- * -1 with the status: a changed key (unless strict is "no" or the
- * session only reads keys), a new key under strict "yes".
- */
-static int
-hostkey_check(struct sess *x)
-{
-	const struct sshs_opts *o = x->o;
-	enum ssh_known_hosts_e k;
-	int fd;
-
-	key_read(x);
-	fd = open(o->known_hosts, O_RDONLY | O_CLOEXEC);
-	if (fd == -1 && errno != ENOENT) {
-		fail(x, SSHS_ERROR, "%s: %s", o->known_hosts,
-		    strerror(errno));
-		return -1;
-	}
-	if (fd != -1 && flock(fd, LOCK_SH) == -1) {
-		fail(x, SSHS_ERROR, "%s: lock: %s", o->known_hosts,
-		    strerror(errno));
-		close(fd);
-		return -1;
-	}
-	k = ssh_session_is_known_server(x->s);
-	if (fd != -1)
-		close(fd);	/* also drops the lock */
-	switch (k) {
-	case SSH_KNOWN_HOSTS_OK:
-		x->r->key = SSHS_KEY_PINNED;
-		return 0;
-	case SSH_KNOWN_HOSTS_UNKNOWN:
-	case SSH_KNOWN_HOSTS_NOT_FOUND:
-		x->r->key = SSHS_KEY_NEW;
-		if (o->strict == SSHS_STRICT_YES && !o->keys_only) {
-			new_host(x);
-			return -1;
-		}
-		return 0;
-	case SSH_KNOWN_HOSTS_CHANGED:
-	case SSH_KNOWN_HOSTS_OTHER:
-		x->r->key = SSHS_KEY_CHANGED;
-		if (o->strict == SSHS_STRICT_NO || o->keys_only)
-			return 0;
-		mismatch(x, k, "");
-		return -1;
-	case SSH_KNOWN_HOSTS_ERROR:
-	default:
-		ssh_failed(x, o->known_hosts);
-		return -1;
-	}
 }
 
 /* fp is one of the NULL-terminated list. */
@@ -635,7 +409,7 @@ authenticate(struct sess *x, int pw_ok)
 			tried(x, "publickey");
 			if (ssh_pki_import_privkey_file(o->keyfile, NULL, NULL,
 			    NULL, &key) != SSH_OK) {
-				fail(x, SSHS_AUTH_FAILED, "cannot use key %s "
+				sess_fail(x, SSHS_AUTH_FAILED, "cannot use key %s "
 				    "(unreadable, not a key, or it has a "
 				    "passphrase)", o->keyfile);
 				if (o->password == NULL || !pw_ok)
@@ -686,11 +460,11 @@ authenticate(struct sess *x, int pw_ok)
 	if (o->password != NULL && !pw_ok && x->r->key == SSHS_KEY_NEW &&
 	    (methods & (SSH_AUTH_METHOD_PASSWORD |
 	    SSH_AUTH_METHOD_INTERACTIVE))) {
-		new_host(x);
+		sess_new_host(x);
 		return -1;
 	}
 	methods_str(methods, offered, sizeof(offered));
-	fail(x, SSHS_AUTH_FAILED, "permission denied (tried %s; the server "
+	sess_fail(x, SSHS_AUTH_FAILED, "permission denied (tried %s; the server "
 	    "offers %s)%s", x->tried[0] ? x->tried : "nothing", offered,
 	    o->password == NULL ? "; no password set" :
 	    x->r->key == SSHS_KEY_CHANGED ?
@@ -700,7 +474,7 @@ timeout:
 	timed_out(x, "in authentication");
 	return -1;
 error:
-	ssh_failed(x, "authentication");
+	sess_ssh_failed(x, "authentication");
 	return -1;
 }
 
@@ -729,21 +503,21 @@ run_command(struct sess *x, const char *cmd, const char *in, size_t inlen)
 	int rc, n, eof_sent = 0, st, writing = 1;
 
 	if ((ch = ssh_channel_new(x->s)) == NULL) {
-		ssh_failed(x, "channel");
+		sess_ssh_failed(x, "channel");
 		return -1;
 	}
 	while ((rc = ssh_channel_open_session(ch)) == SSH_AGAIN)
 		if (await(x) == -1)
 			goto timeout_open;
 	if (rc != SSH_OK) {
-		ssh_failed(x, "opening a session channel");
+		sess_ssh_failed(x, "opening a session channel");
 		goto fail;
 	}
 	while ((rc = ssh_channel_request_exec(ch, cmd)) == SSH_AGAIN)
 		if (await(x) == -1)
 			goto timeout_open;
 	if (rc != SSH_OK) {
-		ssh_failed(x, "running the command");
+		sess_ssh_failed(x, "running the command");
 		goto fail;
 	}
 	for (;;) {
@@ -779,14 +553,14 @@ run_command(struct sess *x, const char *cmd, const char *in, size_t inlen)
 					goto oom;
 				x->r->out_truncated = 1;
 				cap_str(x->max_out, cap, sizeof(cap));
-				fail(x, SSHS_ERROR, "output larger than %s",
+				sess_fail(x, SSHS_ERROR, "output larger than %s",
 				    cap);
 				goto fail;
 			}
 			if (ms_buf_append(&x->r->out, buf, (size_t)n) == -1)
 				goto oom;
 		} else if (n == SSH_ERROR) {
-			ssh_failed(x, "reading the output");
+			sess_ssh_failed(x, "reading the output");
 			goto fail;
 		}
 		n = ssh_channel_read_nonblocking(ch, buf, sizeof(buf), 1);
@@ -799,7 +573,7 @@ run_command(struct sess *x, const char *cmd, const char *in, size_t inlen)
 			    (size_t)n < room ? (size_t)n : room) == -1)
 				goto oom;
 		} else if (n == SSH_ERROR) {
-			ssh_failed(x, "reading the output");
+			sess_ssh_failed(x, "reading the output");
 			goto fail;
 		}
 		/* At EOF once libssh's buffers are drained; a channel closed
@@ -828,7 +602,7 @@ timeout_open:
 	timed_out(x, "opening the session");
 	goto fail;
 oom:
-	fail(x, SSHS_ERROR, "out of memory");
+	sess_fail(x, SSHS_ERROR, "out of memory");
 fail:
 	ssh_channel_close(ch);
 	ssh_channel_free(ch);
@@ -871,21 +645,20 @@ sshs_run(const struct sshs_opts *o, const char *host, const char *cmd,
 	x.kh = host;
 
 	if (!host_valid(host)) {
-		fail(&x, SSHS_ERROR, "invalid host name");
+		sess_fail(&x, SSHS_ERROR, "invalid host name");
 		goto out;
 	}
 	if (o->known_hosts == NULL || (cmd == NULL && !o->keys_only) ||
 	    (in == NULL && inlen)) {
-		fail(&x, SSHS_ERROR, "sshs_run: bad arguments");
+		sess_fail(&x, SSHS_ERROR, "sshs_run: bad arguments");
 		goto out;
 	}
-	pthread_once(&init_once, do_init);
-	if (init_rc != SSH_OK) {
-		fail(&x, SSHS_ERROR, "libssh could not be initialised");
+	if (sshs_lib_init() != SSH_OK) {
+		sess_fail(&x, SSHS_ERROR, "libssh could not be initialised");
 		goto out;
 	}
 	if ((s = ssh_new()) == NULL) {
-		fail(&x, SSHS_ERROR, "out of memory");
+		sess_fail(&x, SSHS_ERROR, "out of memory");
 		goto out;
 	}
 	x.s = s;
@@ -895,7 +668,7 @@ sshs_run(const struct sshs_opts *o, const char *host, const char *cmd,
 	    ssh_options_set(s, SSH_OPTIONS_USER, o->user) < 0) ||
 	    (o->port != 0 &&
 	    ssh_options_set(s, SSH_OPTIONS_PORT, &o->port) < 0)) {
-		ssh_failed(&x, "options");
+		sess_ssh_failed(&x, "options");
 		goto out;
 	}
 	if (o->ssh_config != NULL && strcmp(o->ssh_config, "none") == 0) {
@@ -903,19 +676,19 @@ sshs_run(const struct sshs_opts *o, const char *host, const char *cmd,
 
 		ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no);
 	} else if (ssh_options_parse_config(s, o->ssh_config) < 0) {
-		ssh_failed(&x, "ssh configuration");
+		sess_ssh_failed(&x, "ssh configuration");
 		goto out;
 	}
 	/* Ours win over the configuration's. */
 	if (ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, o->known_hosts) < 0 ||
 	    ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &tsec) < 0) {
-		ssh_failed(&x, "options");
+		sess_ssh_failed(&x, "options");
 		goto out;
 	}
 	if (ssh_options_get(s, SSH_OPTIONS_HOST, &rhost) != SSH_OK ||
 	    ssh_options_get_port(s, &port) != SSH_OK || port == 0 ||
 	    port > 65535) {
-		ssh_failed(&x, "options");
+		sess_ssh_failed(&x, "options");
 		goto out;
 	}
 	if (port == 22)
@@ -927,7 +700,7 @@ sshs_run(const struct sshs_opts *o, const char *host, const char *cmd,
 	if ((fd = tcp_connect(&x, rhost, port)) == -1)
 		goto out;
 	if (ssh_options_set(s, SSH_OPTIONS_FD, &fd) < 0) {
-		ssh_failed(&x, "options");
+		sess_ssh_failed(&x, "options");
 		goto out;
 	}
 	fd_given = 1;
@@ -940,35 +713,35 @@ sshs_run(const struct sshs_opts *o, const char *host, const char *cmd,
 			goto out;
 		}
 	if (rc != SSH_OK) {
-		ssh_failed(&x, "ssh");
+		sess_ssh_failed(&x, "ssh");
 		goto out;
 	}
-	if (hostkey_check(&x) == -1)
+	if (sess_hostkey_check(&x) == -1)
 		goto out;
 	if (o->keys_only) {
 		/* Enrolment: pin only what the caller said, log in never. */
 		if (r->key == SSHS_KEY_NEW && (o->pin_new ||
-		    fp_listed(o->pin_fps, r->key_fp)) && pin(&x) == -1)
+		    fp_listed(o->pin_fps, r->key_fp)) && sess_pin(&x) == -1)
 			goto out;
 		r->status = SSHS_OK;
 		goto out;
 	}
-	if (r->key == SSHS_KEY_NEW && o->trust_new && pin(&x) == -1)
+	if (r->key == SSHS_KEY_NEW && o->trust_new && sess_pin(&x) == -1)
 		goto out;
 	/* Pinned before this session, or trusted on first use by choice. */
 	trusted = r->key == SSHS_KEY_PINNED || r->key == SSHS_KEY_ADDED;
 	if (o->secret_in && inlen > 0 && !trusted) {
 		if (r->key == SSHS_KEY_NEW)
-			new_host(&x);
+			sess_new_host(&x);
 		else
-			mismatch(&x, SSH_KNOWN_HOSTS_CHANGED, "; the input "
+			sess_mismatch(&x, SSH_KNOWN_HOSTS_CHANGED, "; the input "
 			    "holds a secret: not sent");
 		goto out;
 	}
 	if (authenticate(&x, trusted) == -1)
 		goto out;
 	/* In with no secret sent: a key login pins a new key. */
-	if (r->key == SSHS_KEY_NEW && pin(&x) == -1)
+	if (r->key == SSHS_KEY_NEW && sess_pin(&x) == -1)
 		goto out;
 	(void)run_command(&x, cmd, in, inlen);
 out:
@@ -996,169 +769,3 @@ out:
 }
 
 /* The pool. */
-
-struct job {
-	struct job *next;
-	char *host;
-	char *cmd;
-	const void *in;
-	size_t inlen;
-	void *udata;
-};
-
-struct sshs_pool {
-	struct sshs_opts o;
-	sshs_done_fn *done;
-	void *arg;
-	pthread_mutex_t mu;
-	pthread_cond_t work;	/* a job was queued, or closing */
-	pthread_cond_t space;	/* the queue got shorter */
-	pthread_mutex_t done_mu;
-	struct job *head, *tail;
-	size_t queued;
-	unsigned nmax, nthreads, nidle;
-	pthread_t *tids;
-	int closing;
-};
-
-static void
-job_free(struct job *j)
-{
-	if (j == NULL)
-		return;
-	free(j->host);
-	free(j->cmd);
-	free(j);
-}
-
-static void *
-worker(void *v)
-{
-	struct sshs_pool *p = v;
-	struct sshs_result r;
-	struct job *j;
-
-	for (;;) {
-		pthread_mutex_lock(&p->mu);
-		while (p->head == NULL && !p->closing) {
-			p->nidle++;
-			pthread_cond_wait(&p->work, &p->mu);
-			p->nidle--;
-		}
-		if ((j = p->head) == NULL) {
-			pthread_mutex_unlock(&p->mu);
-			return NULL;
-		}
-		if ((p->head = j->next) == NULL)
-			p->tail = NULL;
-		p->queued--;
-		pthread_cond_signal(&p->space);
-		pthread_mutex_unlock(&p->mu);
-
-		sshs_run(&p->o, j->host, j->cmd, j->in, j->inlen, &r);
-		pthread_mutex_lock(&p->done_mu);
-		p->done(p->arg, j->udata, j->host, &r);
-		pthread_mutex_unlock(&p->done_mu);
-		sshs_result_free(&r);
-		job_free(j);
-	}
-}
-
-struct sshs_pool *
-sshs_pool_new(const struct sshs_opts *o, unsigned nworkers,
-    sshs_done_fn *done, void *arg, struct ms_err *e)
-{
-	struct sshs_pool *p;
-
-	if (nworkers == 0 || nworkers > SSHS_WORKERS_MAX || done == NULL) {
-		ms_err_set(e, "sshs_pool_new: bad arguments");
-		return NULL;
-	}
-	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (p->tids = calloc(nworkers, sizeof(*p->tids))) == NULL) {
-		free(p);
-		ms_err_set(e, "out of memory");
-		return NULL;
-	}
-	p->o = *o;
-	p->done = done;
-	p->arg = arg;
-	p->nmax = nworkers;
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_mutex_init(&p->done_mu, NULL);
-	pthread_cond_init(&p->work, NULL);
-	pthread_cond_init(&p->space, NULL);
-	pthread_once(&init_once, do_init);
-	return p;
-}
-
-int
-sshs_pool_add(struct sshs_pool *p, const char *host, const char *cmd,
-    const void *in, size_t inlen, void *job, struct ms_err *e)
-{
-	struct job *j;
-	int rc = 0;
-
-	if ((j = calloc(1, sizeof(*j))) == NULL ||
-	    (j->host = strdup(host)) == NULL ||
-	    (cmd != NULL && (j->cmd = strdup(cmd)) == NULL)) {
-		job_free(j);
-		return ms_err_set(e, "out of memory");
-	}
-	j->in = in;
-	j->inlen = inlen;
-	j->udata = job;
-
-	pthread_mutex_lock(&p->mu);
-	while (p->queued >= 4 * (size_t)p->nmax)
-		pthread_cond_wait(&p->space, &p->mu);
-	if (p->tail != NULL)
-		p->tail->next = j;
-	else
-		p->head = j;
-	p->tail = j;
-	p->queued++;
-	if (p->nthreads < p->nmax && p->queued > p->nidle) {
-		pthread_attr_t at;
-		int err;
-
-		pthread_attr_init(&at);
-		pthread_attr_setstacksize(&at, SSHS_STACK);
-		err = pthread_create(&p->tids[p->nthreads], &at, worker, p);
-		pthread_attr_destroy(&at);
-		if (err == 0)
-			p->nthreads++;
-		else if (p->nthreads == 0) {
-			/* Nobody would ever run the job: take it back. */
-			p->head = p->tail = NULL;
-			p->queued = 0;
-			job_free(j);
-			errno = err;
-			rc = ms_err_set(e, "cannot start a thread:");
-		}
-	}
-	pthread_cond_signal(&p->work);
-	pthread_mutex_unlock(&p->mu);
-	return rc;
-}
-
-void
-sshs_pool_finish(struct sshs_pool *p)
-{
-	unsigned i;
-
-	if (p == NULL)
-		return;
-	pthread_mutex_lock(&p->mu);
-	p->closing = 1;
-	pthread_cond_broadcast(&p->work);
-	pthread_mutex_unlock(&p->mu);
-	for (i = 0; i < p->nthreads; i++)
-		pthread_join(p->tids[i], NULL);
-	pthread_mutex_destroy(&p->mu);
-	pthread_mutex_destroy(&p->done_mu);
-	pthread_cond_destroy(&p->work);
-	pthread_cond_destroy(&p->space);
-	free(p->tids);
-	free(p);
-}
