@@ -408,6 +408,8 @@ cgi_main(struct app *a)
 		printf("Cache-Control: %s\r\n", rs.cache);
 	if (rs.allow != NULL)
 		printf("Allow: %s\r\n", rs.allow);
+	if (rs.disposition != NULL)
+		printf("Content-Disposition: %s\r\n", rs.disposition);
 	if (rs.auth != NULL)
 		printf("WWW-Authenticate: %s\r\n", rs.auth);
 	printf("Content-Security-Policy: default-src 'none'; "

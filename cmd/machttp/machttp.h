@@ -60,6 +60,7 @@ struct cache {
 	char version[128];	/* store_version; "" when nothing is held */
 	json_t *latest;		/* store_latest */
 	struct blob *machines;	/* /machines */
+	struct blob *csv;	/* /machines.csv */
 	struct blob *html;	/* / */
 	uint64_t html_key;	/* the installers and the origin it shows */
 	struct blob *metrics;	/* /metrics */
@@ -135,6 +136,7 @@ struct resp {
 	char etag[200];		/* "" for none */
 	const char *cache;	/* Cache-Control value or NULL */
 	const char *allow;	/* Allow value (405) or NULL */
+	const char *disposition; /* Content-Disposition value or NULL */
 	const char *auth;	/* WWW-Authenticate value (401) or NULL */
 	int close;		/* close the connection after it */
 };

@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "csv.h"
 #include "embed.h"
 #include "escape.h"
 #include "log.h"
@@ -70,10 +71,11 @@ cache_clear(struct cache *c)
 {
 	json_decref(c->latest);
 	blob_unref(c->machines);
+	blob_unref(c->csv);
 	blob_unref(c->html);
 	blob_unref(c->metrics);
 	c->latest = NULL;
-	c->machines = c->html = c->metrics = NULL;
+	c->machines = c->csv = c->html = c->metrics = NULL;
 	c->html_key = 0;
 	c->version[0] = '\0';
 }
@@ -267,6 +269,45 @@ route_machines(struct app *a, const struct reqinfo *ri, struct resp *rs)
 		}
 	}
 	resp_blob(rs, CT_JSON, a->c.machines);
+}
+
+/* /machines.csv: the view as CSV (lib/csv.h), the columns and the
+ * neutralised formulas of `macstore latest -c`. */
+static void
+route_csv(struct app *a, const struct reqinfo *ri, struct resp *rs)
+{
+	struct ms_err e = { "" };
+	struct ms_buf b = { 0 };
+	json_t *latest, *m;
+	size_t i, n;
+	char *s;
+	int rc;
+
+	if (cache_check(a) == -1) {
+		store_unavailable(a, rs, a->st == NULL ? a->st_err.msg : NULL);
+		return;
+	}
+	make_etag(rs->etag, sizeof(rs->etag), "c", a->c.version);
+	if (not_modified(ri, rs))
+		return;
+	if (a->c.csv == NULL) {
+		if ((latest = get_latest(a, &e)) == NULL) {
+			ms_warn("store %s: %s", a->o->dir, e.msg);
+			store_unavailable(a, rs, e.msg);
+			return;
+		}
+		rc = csv_header(&b);
+		json_array_foreach(latest, i, m)
+			rc |= csv_row(&b, m);
+		if (rc != 0 || (s = ms_buf_steal(&b, &n)) == NULL ||
+		    (a->c.csv = blob_new(s, n)) == NULL) {
+			ms_buf_free(&b);
+			resp_error(rs, 500, "out of memory");
+			return;
+		}
+	}
+	resp_blob(rs, "text/csv; charset=utf-8; header=present", a->c.csv);
+	rs->disposition = "attachment; filename=\"machines.csv\"";
 }
 
 /* The record of id in the merged view (borrowed from the cache), or
@@ -758,6 +799,7 @@ route(struct app *a, const struct reqinfo *ri, struct resp *rs)
 		return;
 	}
 	if (strcmp(p, "/") != 0 && strcmp(p, "/machines") != 0 &&
+	    strcmp(p, "/machines.csv") != 0 &&
 	    !prefix(p, "/machines/") && !prefix(p, "/mac/") &&
 	    strcmp(p, "/metrics") != 0 &&
 	    !prefix(p, "/installers/") &&
@@ -772,6 +814,8 @@ route(struct app *a, const struct reqinfo *ri, struct resp *rs)
 		route_dashboard(a, ri, rs);
 	else if (strcmp(p, "/machines") == 0)
 		route_machines(a, ri, rs);
+	else if (strcmp(p, "/machines.csv") == 0)
+		route_csv(a, ri, rs);
 	else if (prefix(p, "/machines/"))
 		route_machine(a, p + 10, rs);
 	else if (prefix(p, "/mac/"))

@@ -232,6 +232,9 @@ set_answer(struct server *s, struct conn *c, struct resp *rs, int head_only,
 		rc |= ms_buf_printf(h, "Cache-Control: %s\r\n", rs->cache);
 	if (rs->allow != NULL)
 		rc |= ms_buf_printf(h, "Allow: %s\r\n", rs->allow);
+	if (rs->disposition != NULL)
+		rc |= ms_buf_printf(h, "Content-Disposition: %s\r\n",
+		    rs->disposition);
 	if (rs->auth != NULL)
 		rc |= ms_buf_printf(h, "WWW-Authenticate: %s\r\n", rs->auth);
 	rc |= ms_buf_puts(h, SECURITY_HEADERS);

@@ -260,6 +260,29 @@ check_eq "/machines/unknown body" "404 Not Found: no such machine" "$(cat "$T/bo
 get "$base/machines/"
 check_eq "/machines/ (empty id): 404" 404 "$code"
 
+## /machines.csv (lib/csv.h, as `macstore latest -c`)
+get "$base/machines.csv"
+check_eq "/machines.csv status and type" \
+    "200 text/csv; charset=utf-8; header=present" "$code $(hdr Content-Type)"
+check_eq "/machines.csv: a download" 'attachment; filename="machines.csv"' \
+    "$(hdr Content-Disposition)"
+check_eq "/machines.csv = macstore latest -c, byte for byte" \
+    "$(macstore -d "$T/store" latest -c | od -c)" "$(od -c < "$T/body")"
+# Read by Python's csv module, each row's id, name, ip and free bytes
+# equal /machines' (the hostile name as text, its quotes kept).
+curl -s "$base/machines" > "$T/machines.json"
+check_eq "/machines.csv read by a real CSV reader = /machines" \
+    "$(jq -r '.[] | [.id, (.computer_name // .hostname // .host // ""), .ip, (.disk_free_bytes // "" | tostring)] | @tsv' "$T/machines.json")" \
+    "$(python3 -c '
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8")))
+for r in rows:
+    print("\t".join([r["id"], r["name"], r["ip"], r["disk_free_bytes"]]))
+' "$T/body")"
+etag=$(hdr ETag)
+get "$base/machines.csv" -H "If-None-Match: $etag"
+check_eq "/machines.csv: 304 for the same store version" 304 "$code"
+
 ## /metrics
 get "$base/metrics"
 check_eq "/metrics status" 200 "$code"
