@@ -173,13 +173,20 @@ $(SHPROGS:%=$(O)/bin/%): $$(wildcard cmd/$$(@F)/$$(@F).sh)
 # that program's files but its main (cmd/NAME/NAME.c), this platform's
 # only, so what only one program uses can live in the program and still
 # be unit-tested.
-unit_cmd = $(filter-out cmd/$(1)/$(1).c,$(call progsrc,$(1)))
+# A suite of one part of a program names the program here (tests/fuzz/run
+# knows the same pairs).
+UNIT_PROG_macos = macprobe
+UNIT_PROG_macos_posture = macprobe
+UNIT_PROG_http = machttp
+unit_prog = $(or $(UNIT_PROG_$(1)),$(1))
+unit_cmd = $(filter-out cmd/$(call unit_prog,$(1))/$(call unit_prog,$(1)).c,\
+	$(call progsrc,$(call unit_prog,$(1))))
 $(O)/tests/check_%: tests/unit/check_%.c $(wildcard tests/unit/*.h) $(LIB) \
-		$$(call unit_cmd,$$*) $$(wildcard cmd/$$*/*.h)
+		$$(call unit_cmd,$$*) $$(wildcard cmd/$$(call unit_prog,$$*)/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(MS_CFLAGS) $(CHECK_CFLAGS) -Itests/unit $(if $(wildcard \
-		cmd/$*/),-Icmd/$*) -o $@ $< $(call unit_cmd,$*) $(LIB) \
-		$(MS_LDFLAGS) $(PKG_LIBS) $(CHECK_LIBS)
+		cmd/$(call unit_prog,$*)/),-Icmd/$(call unit_prog,$*)) -o $@ $< \
+		$(call unit_cmd,$*) $(LIB) $(MS_LDFLAGS) $(PKG_LIBS) $(CHECK_LIBS)
 
 units: $(UNITS)
 

@@ -1,7 +1,7 @@
 # probe.sh - what macprobe runs on every Mac, as `/bin/sh -s`.
 #
 # Prints marked sections, one per command: a line @@macscan:NONCE:NAME@@
-# and then the command's output (lib/macos.h lists them and parses them).
+# and then the command's output (cmd/macprobe/macos.h lists them and parses them).
 # Plain POSIX sh: it runs under /bin/sh of every macOS (bash 3.2 in POSIX
 # mode, or dash), whatever the user's login shell.
 #

@@ -1,5 +1,5 @@
 /*
- * fuzz_macos.c - libFuzzer harness for the parsers of lib/macos*.c.
+ * fuzz_macos.c - libFuzzer harness for the parsers of cmd/macprobe/macos*.c.
  *
  * The first byte picks the parser (the whole probe most often, since it
  * reaches all the others); the rest is its input. Every parser must return
@@ -7,7 +7,7 @@
  * record_check accepts and record_dump turns into valid UTF-8 JSON.
  *
  *	clang -fsanitize=fuzzer,address,undefined -Ilib -D_GNU_SOURCE \
- *	    tests/fuzz/fuzz_macos.c lib/macos*.c lib/record.c lib/util.c \
+ *	    tests/fuzz/fuzz_macos.c cmd/macprobe/macos*.c lib/record.c lib/util.c \
  *	    lib/rfc3339.c -ljansson -o fuzz_macos
  *	./fuzz_macos -max_total_time=60 tests/fuzz/corpus/macos
  */

@@ -1,4 +1,5 @@
 #include <jansson.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +7,9 @@
 
 #include "http.h"
 #include "unit.h"
+
+/* machttp.c, which is not linked, holds it. */
+volatile sig_atomic_t machttp_quit;
 
 /* A file of tests/fixtures (MACSCAN_SRCDIR is the tree's top). */
 static char *

@@ -1,5 +1,5 @@
 /*
- * check_macos.c - the parsers of lib/macos.c on real macOS outputs
+ * check_macos.c - the parsers of cmd/macprobe/macos.c on real macOS outputs
  * (tests/fixtures/macos, sources in tests/fixtures/SOURCES.md), on whole
  * probe outputs (tests/fixtures/probe), on share/probe.sh itself run under
  * dash and bash --posix against fake commands, and on hostile input.

@@ -1,8 +1,8 @@
 /*
  * check_macos_posture.c - the posture and identity parsers
- * (lib/macos_posture.c, lib/macos_ident.c, the sysctl parser of
- * lib/macos_system.c) on real macOS outputs, and the probe's section
- * rules of lib/macos.c (probe_incomplete, "no recognisable macOS
+ * (cmd/macprobe/macos_posture.c, cmd/macprobe/macos_ident.c, the sysctl parser of
+ * cmd/macprobe/macos_system.c) on real macOS outputs, and the probe's section
+ * rules of cmd/macprobe/macos.c (probe_incomplete, "no recognisable macOS
  * section").
  *
  * Data-driven, jq.test style: every tests/fixtures/posture/X.txt has its
