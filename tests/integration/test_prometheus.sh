@@ -310,21 +310,41 @@ check_eq "paris: the recorded ratio is free / total" \
     "$(query "$paris" 'machine:macscan_disk_free:ratio' |
     jq -sc 'map({id: .labels.id, r: .value}) | sort_by(.id)')"
 
-# An alert rule evaluated on real data: lyon's machines were last seen
-# two hours ago, so MacscanNoScan is pending there (for: 10m), not at
-# paris, whose scan is recent.
+# The alert rules evaluated on real data. Each machine's alerts are the
+# rules machttp says fire on it (macscan_risk, lib/rules.h), but the two
+# info rules, which are not alerts (battery_full_plugged, new_host):
+# pending, as their "for:" has not passed. lyon's machines were last seen
+# two hours ago, so MacscanNoScan is pending there too, not at paris,
+# whose scan is recent.
+# risks MACHTTP: "rule id" of each firing rule that is an alert, sorted.
+risks() {
+	curl -fs "http://$1/metrics" |
+	    sed -n 's/^macscan_risk{id="\([^"]*\)",.*,rule="\([a-z_]*\)",.*} 1$/\2 \1/p' |
+	    grep -v -e '^battery_full_plugged ' -e '^new_host ' | sort
+}
+# alerts PROM: "rule id" of each pending per-machine alert, sorted, and
+# "ALERTNAME instance" of the others.
+alerts() {
+	curl -fs "$1/api/v1/alerts" | jq -r '.data.alerts[] | select(.state == "pending") |
+	    if .labels.rule then "\(.labels.rule) \(.labels.id)"
+	    else "\(.labels.alertname) \(.labels.instance)" end' | sort
+}
+want_paris=$(risks "$mh_paris")
+want_lyon=$(printf '%s\n%s\n' "$(risks "$mh_lyon")" "MacscanNoScan $mh_lyon" | sed '/^$/d' | sort)
+check_eq "paris: machttp reports risks (a critical disk among them)" yes \
+    "$(echo "$want_paris" | grep -q '^disk_critical ' && echo yes)"
 end=$(($(date +%s) + deadline))
-alerts=""
 while [ "$(date +%s)" -lt "$end" ]; do
-	alerts=$(curl -fs "$lyon/api/v1/alerts" | jq -c '.data.alerts |
-	    map({n: .labels.alertname, s: .state, i: .labels.instance})')
-	[ "$alerts" != "[]" ] && [ -n "$alerts" ] && break
+	[ "$(alerts "$paris")" = "$want_paris" ] &&
+	    [ "$(alerts "$lyon")" = "$want_lyon" ] && break
 	sleep 0.5
 done
-check_eq "lyon: MacscanNoScan is pending for its machttp" \
-    "[{\"n\":\"MacscanNoScan\",\"s\":\"pending\",\"i\":\"$mh_lyon\"}]" "$alerts"
-check_eq "paris: no alert" "[]" \
-    "$(curl -fs "$paris/api/v1/alerts" | jq -c '.data.alerts')"
+check_eq "paris: an alert pending for each risk machttp reports" \
+    "$want_paris" "$(alerts "$paris")"
+check_eq "lyon: the same, and MacscanNoScan for its machttp" \
+    "$want_lyon" "$(alerts "$lyon")"
+check_eq "paris: no alert firing yet (for: has not passed)" 0 \
+    "$(curl -fs "$paris/api/v1/alerts" | jq '[.data.alerts[] | select(.state == "firing")] | length')"
 check_eq "paris: every rule loaded and healthy" "ok" \
     "$(curl -fs "$paris/api/v1/rules" | jq -r '[.data.groups[].rules[] |
     .health] | unique | join(",")')"
