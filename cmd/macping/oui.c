@@ -470,7 +470,7 @@ static char *
 read_name(struct oui *o, uint32_t prefix)
 {
 	struct oui_ent key = { prefix, 0 }, *e;
-	char line[OUI_MAXLINE], *name;
+	char line[OUI_MAXLINE], *name, *p;
 	const char *n;
 	uint32_t got;
 	size_t lo = 0, hi = o->n;
@@ -495,7 +495,11 @@ read_name(struct oui *o, uint32_t prefix)
 	    get_line(o->fp, line, sizeof(line)) != 1 ||
 	    parse_hex_line(line, &got, &n) == -1 || got != prefix)
 		return NULL;
-	/* A vendor's name as any string from outside (esc_clean). */
+	/* The line's own white space (tabs, its end) is space; any other
+	 * control is made safe with the rest (esc_clean). */
+	for (p = (char *)n; *p != '\0'; p++)
+		if (*p == '\t' || *p == '\r' || *p == '\n')
+			*p = ' ';
 	if ((name = esc_clean(n, ms_utf8_cut(n, strlen(n), OUI_MAXNAME))) ==
 	    NULL)
 		return NULL;
