@@ -55,6 +55,22 @@ check_match() {
 # status CMD...: the exit status of CMD, without tripping set -e.
 status() { set +e; "$@"; _rc=$?; set -e; echo "$_rc"; }
 
+# listen_port LOG PID: the port a machttp started with -v -l ADDR:0 says
+# it listens on in LOG, waiting up to 60 s (a sanitizer build beside a
+# busy CPU starts slowly); empty when PID ended first. LOG may not exist
+# yet when the background job has not opened it.
+listen_port() {
+	_lp=""
+	for _ in $(seq 1200); do
+		_lp=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$1" \
+		    2>/dev/null || true)
+		[ -n "$_lp" ] && break
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "$_lp"
+}
+
 # need_root: tests that need the lab run only as root; CI must not skip.
 need_root() {
 	if [ "$(id -u)" != 0 ]; then

@@ -58,11 +58,7 @@ head -c 16777216 /dev/urandom > "$T/www/installers/big.sh"
 chmod -R a+rX "$T/www"
 machttp -v -l 127.0.0.1:0 -d "$T/store" -s "$T/www/installers" 2> "$T/machttp.log" &
 mpid=$!
-for _ in $(seq 100); do
-	mport=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/machttp.log")
-	[ -n "$mport" ] && break
-	sleep 0.05
-done
+mport=$(listen_port "$T/machttp.log" "$mpid")
 
 # A free port for nginx (nothing answers there).
 for p in $(seq 20000 13 60000 | shuf -n 50); do

@@ -89,12 +89,7 @@ EOF
 measure() {
 	"$2" -v -l 127.0.0.1:0 -d "$S" -s "$T" 2> "$T/$1.log" &
 	pid=$!
-	port=
-	for _ in $(seq 200); do
-		port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/$1.log")
-		[ -n "$port" ] && break
-		sleep 0.05
-	done
+	port=$(listen_port "$T/$1.log" "$pid")
 	if [ -z "$port" ]; then
 		fail "$1: machttp starts"
 		sed 's/^/     | /' "$T/$1.log" | head -n 5

@@ -140,14 +140,7 @@ start() {
 	    2> "$T/$name.log" &
 	pid=$!
 	pids="$pids $pid"
-	port=""
-	for _ in $(seq 1200); do
-		port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' \
-		    "$T/$name.log")
-		[ -n "$port" ] && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
+	port=$(listen_port "$T/$name.log" "$pid")
 	[ -n "$port" ] || { cat "$T/$name.log"; echo "machttp did not start"; exit 1; }
 }
 
@@ -637,9 +630,10 @@ ip link set lo up 2>/dev/null || true
 "$@" -v -l "$lo" -d "$STORE" 2> "$LOG" &
 p=$!
 port=""
-for _ in $(seq 200); do
-	port=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$LOG")
+for _ in $(seq 1200); do
+	port=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$LOG" 2>/dev/null)
 	[ -n "$port" ] && break
+	kill -0 $p 2>/dev/null || break
 	sleep 0.05
 done
 for h in $HOSTS; do

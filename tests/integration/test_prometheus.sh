@@ -115,13 +115,8 @@ at_exit stop_all
 machttp_start() {
 	machttp -v -l 127.0.0.1:0 -d "$T/$1" 2> "$T/machttp-$1.log" &
 	pids="$pids $!"
-	port=""
-	for _ in $(seq 200); do
-		port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' \
-		    "$T/machttp-$1.log")
-		[ -n "$port" ] && return 0
-		sleep 0.1
-	done
+	port=$(listen_port "$T/machttp-$1.log" "$!")
+	[ -n "$port" ] && return 0
 	cat "$T/machttp-$1.log"
 	echo "machttp did not start"
 	exit 1
