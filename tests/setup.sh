@@ -58,7 +58,8 @@ status() { set +e; "$@"; _rc=$?; set -e; echo "$_rc"; }
 # listen_port LOG PID: the port a machttp started with -v -l ADDR:0 says
 # it listens on in LOG, waiting up to 60 s (a sanitizer build beside a
 # busy CPU starts slowly); empty when PID ended first. LOG may not exist
-# yet when the background job has not opened it.
+# yet when the background job has not opened it; empty it before starting
+# the server when it may hold an earlier run's port.
 listen_port() {
 	_lp=""
 	for _ in $(seq 1200); do

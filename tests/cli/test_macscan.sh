@@ -177,8 +177,9 @@ if command -v mandoc >/dev/null 2>&1; then
 fi
 
 # The lock: a live holder makes a second run exit 4 before any stage.
+# The holder outlives any slow machine; it is killed right after.
 mkdir -p "$T/store/macscan.run"
-sleep 30 & holder=$!
+sleep 3600 & holder=$!
 echo "$holder" > "$T/store/macscan.run/pid"
 check_eq "an overlapping run exits 4" 4 "$(status macscan -q scan 2>/dev/null)"
 kill "$holder"; wait "$holder" 2>/dev/null || true

@@ -136,6 +136,7 @@ at_exit stop_all
 start() {
 	name=$1
 	shift
+	: > "$T/$name.log"
 	machttp -v -l 127.0.0.1:0 -d "$T/store" -s "$inst" "$@" \
 	    2> "$T/$name.log" &
 	pid=$!
@@ -627,6 +628,9 @@ if netns true 2> /dev/null; then
 		cat > "$T/open.sh" <<'EOF'
 lo=$1; shift
 ip link set lo up 2>/dev/null || true
+# Emptied first: the last call's port must not be read before the new
+# server has opened (and so truncated) LOG.
+: > "$LOG"
 "$@" -v -l "$lo" -d "$STORE" 2> "$LOG" &
 p=$!
 port=""

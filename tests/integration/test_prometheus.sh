@@ -113,6 +113,7 @@ at_exit stop_all
 
 # machttp SITE: machttp on a port the kernel picks; sets $port.
 machttp_start() {
+	: > "$T/machttp-$1.log"
 	machttp -v -l 127.0.0.1:0 -d "$T/$1" 2> "$T/machttp-$1.log" &
 	pids="$pids $!"
 	port=$(listen_port "$T/machttp-$1.log" "$!")
