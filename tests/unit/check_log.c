@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,14 +18,15 @@ capture(void (*f)(void))
 	char *s;
 
 	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ge(saved, 0);
 	fflush(stderr);
-	dup2(fd, 2);
+	ck_assert_int_eq(dup2(fd, 2), 2);
 	f();
 	fflush(stderr);
-	dup2(saved, 2);
+	ck_assert_int_eq(dup2(saved, 2), 2);
 	close(saved);
 	close(fd);
-	s = ms_read_file(path, 4096, NULL, &e);
+	s = ms_read_file(path, 1 << 20, NULL, &e);
 	unlink(path);
 	ck_assert_ptr_nonnull(s);
 	return s;
@@ -93,6 +95,82 @@ START_TEST(progress_line)
 }
 END_TEST
 
+enum { NTHREADS = 4, NLINES = 500 };
+
+static void *
+logger(void *arg)
+{
+	int t = *(int *)arg, i;
+
+	for (i = 0; i < NLINES; i++)
+		ms_error("thread %d line %d %0*d", t, i, 150, t);
+	return NULL;
+}
+
+static void
+threads(void)
+{
+	pthread_t th[NTHREADS];
+	int id[NTHREADS], i;
+
+	for (i = 0; i < NTHREADS; i++) {
+		id[i] = i;
+		ck_assert_int_eq(pthread_create(&th[i], NULL, logger, &id[i]), 0);
+	}
+	for (i = 0; i < NTHREADS; i++)
+		ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+}
+
+/* Lines logged by threads at once come out whole, each in its place. */
+START_TEST(lines_never_interleave)
+{
+	char *s, *line, *save = NULL;
+	int next[NTHREADS] = { 0 }, t, i, n = 0, used;
+	char tail[160];
+
+	log_init("machttp");
+	s = capture(threads);
+	for (line = strtok_r(s, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save), n++) {
+		used = -1;
+		ck_assert_msg(sscanf(line, "machttp: thread %d line %d %159s%n",
+		    &t, &i, tail, &used) == 3 && used == (int)strlen(line),
+		    "line %d not whole: %.60s", n, line);
+		ck_assert_int_ge(t, 0);
+		ck_assert_int_lt(t, NTHREADS);
+		ck_assert_int_eq(i, next[t]);
+		next[t]++;
+		ck_assert_uint_eq(strlen(tail), 150);
+		ck_assert_int_eq(tail[149] - '0', t);
+	}
+	ck_assert_int_eq(n, NTHREADS * NLINES);
+	free(s);
+}
+END_TEST
+
+static void
+long_lines(void)
+{
+	errno = ENOENT;
+	ms_error("%0*d %s:", 3000, 7, "/x");
+	ms_error("%0*d", 1016, 8);
+}
+
+/* A line longer than the logger's stack buffer is whole too. */
+START_TEST(long_line)
+{
+	char *s, *want;
+
+	log_init("macstore");
+	s = capture(long_lines);
+	ck_assert_int_ge(asprintf(&want, "macstore: %0*d /x: %s\n"
+	    "macstore: %0*d\n", 3000, 7, strerror(ENOENT), 1016, 8), 0);
+	ck_assert_str_eq(s, want);
+	free(want);
+	free(s);
+}
+END_TEST
+
 START_TEST(die_exits_with_status)
 {
 	log_init("macstore");
@@ -108,6 +186,8 @@ suite(void)
 
 	tcase_add_test(tc, prefix_and_levels);
 	tcase_add_test(tc, progress_line);
+	tcase_add_test(tc, lines_never_interleave);
+	tcase_add_test(tc, long_line);
 	/* Without fork (CK_FORK=no, as under valgrind) die() would end the
 	 * whole suite: its exit status is checked in the forked runs. */
 	if (getenv("CK_FORK") == NULL || strcmp(getenv("CK_FORK"), "no") != 0)
