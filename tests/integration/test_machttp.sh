@@ -151,7 +151,9 @@ get() {
 	shift
 	rm -f "$T/body" "$T/hdr"
 	: > "$T/body"
-	code=$(curl -s -o "$T/body" -D "$T/hdr" -w '%{http_code}' "$@" "$u")
+	# No answer at all is code 000, for the check that follows to show.
+	code=$(curl -s -o "$T/body" -D "$T/hdr" -w '%{http_code}' "$@" "$u") ||
+	    true
 }
 
 hdr() { sed -n "s/^$1: //Ip" "$T/hdr" | tr -d '\r' | head -n 1; }
@@ -816,13 +818,47 @@ check_eq "auth: /healthz open" 200 "$code"
 check_eq "auth: no secret in the log" 0 "$(grep -c 's3cr3t\|pa:ss' "$T/auth.log" || true)"
 
 ## CGI mode behind lighttpd
+# lighttpd cannot listen on port 0 and tell which port it got. Try free
+# ports below the kernel's ephemeral range (32768 up), where no client's
+# port can take one, and another port if something else binds it first.
 cgi_port() {
-	for p in $(seq 20000 20 60000 | shuf -n 50 2>/dev/null || seq 23000 7 23400); do
+	for p in $(shuf -i 20000-32000 -n 50); do
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return
 		fi
 	done
+}
+# start_lighttpd: lighttpd serving $T/www, its port in $lport; fails
+# after five ports, each given 60 s to start.
+start_lighttpd() {
+	for _try in 1 2 3 4 5; do
+		lport=$(cgi_port)
+		cat > "$T/lighttpd.conf" <<EOF
+server.document-root = "$T/www"
+server.bind = "127.0.0.1"
+server.port = $lport
+server.modules = ( "mod_cgi" )
+server.errorlog = "$T/lighttpd.log"
+cgi.assign = ( "/machttp" => "" )
+EOF
+		: > "$T/lighttpd.log"
+		lighttpd -D -f "$T/lighttpd.conf" 2>> "$T/lighttpd.log" &
+		lpid=$!
+		pids="$pids $lpid"
+		for _ in $(seq 1200); do
+			kill -0 "$lpid" 2>/dev/null || break
+			if grep -q 'server started' "$T/lighttpd.log" &&
+			    curl -s -o /dev/null "http://127.0.0.1:$lport/"; then
+				return 0
+			fi
+			sleep 0.05
+		done
+		kill "$lpid" 2>/dev/null || true
+		wait "$lpid" 2>/dev/null || true
+		echo "     | lighttpd on port $lport: $(tail -n 1 "$T/lighttpd.log")"
+	done
+	return 1
 }
 if command -v lighttpd > /dev/null; then
 	mkdir -p "$T/www/cgi-bin"
@@ -832,22 +868,7 @@ MACSCAN_DIR='$T/store' MACHTTP_INSTALLERS='$inst' MACSCAN_CONF='$T/none.conf' ex
 EOF
 	chmod 755 "$T/www/cgi-bin/machttp"
 	chmod -R a+rX "$T/www"
-	lport=$(cgi_port)
-	cat > "$T/lighttpd.conf" <<EOF
-server.document-root = "$T/www"
-server.bind = "127.0.0.1"
-server.port = $lport
-server.modules = ( "mod_cgi" )
-server.errorlog = "$T/lighttpd.log"
-cgi.assign = ( "/machttp" => "" )
-EOF
-	lighttpd -D -f "$T/lighttpd.conf" 2>> "$T/lighttpd.log" &
-	lpid=$!
-	pids="$pids $lpid"
-	for _ in $(seq 600); do
-		curl -s -o /dev/null "http://127.0.0.1:$lport/" && break
-		sleep 0.1
-	done
+	check "lighttpd starts" start_lighttpd
 	cgi=http://127.0.0.1:$lport/cgi-bin/machttp
 	start again
 	base=http://127.0.0.1:$port
