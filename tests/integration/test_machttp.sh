@@ -1062,7 +1062,8 @@ echo "${FAKE_OS:-14.4.1}"
 EOF
 cat > "$fake/hdiutil" <<'EOF'
 #!/bin/sh
-# attach ... -mountpoint DIR DMG: "mount" the fixture; detach: nothing.
+# attach ... -mountpoint DIR DMG: "mount" the fixture; detach DIR: empty
+# DIR again, as an unmount does.
 if [ "$1" = attach ]; then
 	while [ $# -gt 1 ]; do
 		[ "$1" = -mountpoint ] && mnt=$2
@@ -1070,6 +1071,8 @@ if [ "$1" = attach ]; then
 	done
 	mkdir -p "$mnt/com_apple_MobileAsset_MacSoftwareUpdate"
 	cp "$1" "$mnt/com_apple_MobileAsset_MacSoftwareUpdate/com_apple_MobileAsset_MacSoftwareUpdate.xml"
+elif [ "$1" = detach ]; then
+	rm -r "$2/com_apple_MobileAsset_MacSoftwareUpdate"
 fi
 EOF
 cat > "$fake/plutil" <<'EOF'
@@ -1091,7 +1094,9 @@ chmod 755 "$app/Contents/Resources/startosinstall"
 export FAKE_LOG=$T/fake.log
 : > "$FAKE_LOG"
 dl() { sh "$top/share/installers/os_downloader.sh" "$@"; }
-osi() { sh "$top/share/installers/os_installer.sh" "$@"; }
+# The installer's mount points go in $T/osi-tmp, checked empty at the end.
+mkdir -p "$T/osi-tmp"
+osi() { TMPDIR=$T/osi-tmp sh "$top/share/installers/os_installer.sh" "$@"; }
 fp="$fake:$PATH"
 
 check_eq "downloader -h" 0 "$(rc_of dl -h)"
@@ -1143,6 +1148,7 @@ if [ "$(id -u)" = 0 ]; then
 	    "startosinstall --agreetolicense --nointeraction --forcequitapps --rebootdelay 30" \
 	    "$(cat "$FAKE_LOG")"
 fi
+check_eq "installer: no mount point left behind" "" "$(ls -A "$T/osi-tmp")"
 
 ## Every server stopped cleanly, and no sanitizer complained
 for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
