@@ -205,7 +205,8 @@ check_eq "a planted link: the reminder is still shown" "$mac	$macuser	shown	-" "
 check_eq "a planted link: the file it points to is untouched" precious \
     "$(cat "$macdir/home/$SSH_USERNAME/victim")"
 made=$(head -n 1 "$macdir/mktemp.log")
-check_match "the script made a private directory" "^/tmp/macnotify\.[A-Za-z0-9]{8}$" "$made"
+check_match "the script made a private directory in TMPDIR" \
+    "^$MACLAB_STATE/host/tmp//macnotify\.[A-Za-z0-9]{8}$" "$made"
 check "and removed it when done" "$lab" hostexec "$mac" test ! -e "$made"
 "$lab" hostexec "$mac" rm -f "$made.err"
 finish
