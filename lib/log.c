@@ -21,61 +21,38 @@ log_init(const char *argv0)
 	ms_progname = p != NULL && p[1] != '\0' ? p + 1 : argv0;
 }
 
-/* Append to buf (cap bytes, one kept for the newline), cutting if full. */
-static void
-vappend(char *buf, size_t cap, size_t *len, const char *fmt, va_list ap)
-{
-	int k = vsnprintf(buf + *len, cap - 1 - *len, fmt, ap);
-
-	if (k > 0)
-		*len += (size_t)k < cap - 1 - *len ? (size_t)k : cap - 2 - *len;
-}
-
-static void
-append(char *buf, size_t cap, size_t *len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vappend(buf, cap, len, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * One message, one write: the line is put together first and handed to
  * stderr whole, so that threads, and processes sharing a log file, never
  * interleave parts of lines, and a reader never sees "PROG: " alone.
+ * Without memory for the line it goes out in parts, but it goes out.
  */
 static void
 vlog(const char *fmt, va_list ap)
 {
-	int saved = errno, m;
-	size_t n = strlen(fmt), cap, len = 0;
-	const char *err = n > 0 && fmt[n - 1] == ':' ? strerror(saved) : "";
-	char stack[1024], *buf = stack;
+	int saved = errno;
+	size_t n = strlen(fmt);
+	const char *clear = progress_shown ? "\r\033[K" : "";
+	const char *err = n > 0 && fmt[n - 1] == ':' ? strerror(saved) : NULL;
+	struct ms_buf b = { 0 };
 	va_list aq;
 
-	va_copy(aq, ap);
-	m = vsnprintf(NULL, 0, fmt, aq);
-	va_end(aq);
-	/* "\r\033[K" "PROG: " message " " error "\n" NUL */
-	cap = 4 + strlen(ms_progname) + 2 + (m > 0 ? (size_t)m : 0) + 1 +
-	    strlen(err) + 2;
-	if (cap > sizeof(stack) && (buf = malloc(cap)) == NULL) {
-		buf = stack;	/* no memory for a long line: it is cut */
-		cap = sizeof(stack);
-	}
-	append(buf, cap, &len, "%s%s: ", progress_shown ? "\r\033[K" : "",
-	    ms_progname);
 	progress_shown = 0;
-	vappend(buf, cap, &len, fmt, ap);
-	if (*err != '\0')
-		append(buf, cap, &len, " %s", err);
-	buf[len++] = '\n';
-	/* A failed write to stderr has nowhere else to be told. */
-	(void)fwrite(buf, 1, len, stderr);
-	if (buf != stack)
-		free(buf);
+	va_copy(aq, ap);
+	if (ms_buf_printf(&b, "%s%s: ", clear, ms_progname) == 0 &&
+	    ms_buf_vprintf(&b, fmt, aq) == 0 &&
+	    (err == NULL || ms_buf_printf(&b, " %s", err) == 0) &&
+	    ms_buf_puts(&b, "\n") == 0) {
+		/* A failed write to stderr has nowhere else to be told. */
+		(void)fwrite(b.data, 1, b.len, stderr);
+	} else {
+		fprintf(stderr, "%s%s: ", clear, ms_progname);
+		vfprintf(stderr, fmt, ap);
+		fprintf(stderr, "%s%s\n", err != NULL ? " " : "",
+		    err != NULL ? err : "");
+	}
+	va_end(aq);
+	ms_buf_free(&b);
 	errno = saved;
 }
 
